@@ -1,0 +1,8 @@
+"""Garde: open-source security monitoring for hospitals."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("garde")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0.0.0+unknown"

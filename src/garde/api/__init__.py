@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI): health now, the service layer over HTTP later."""

@@ -1,0 +1,1 @@
+"""Garde audit stage (grows with later issues)."""

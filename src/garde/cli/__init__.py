@@ -1,0 +1,67 @@
+"""The ``garde`` command: argument parsing only; the work is done by services from bootstrap.
+
+Each command group lives in its own module and registers itself on ``app`` in ``register``.
+A new group: add a module here and one line to ``_GROUPS``.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from garde import __version__
+from garde.core.errors import GardeError
+
+app = typer.Typer(
+    name="garde",
+    help="Garde: security monitoring for hospitals.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+# Modules under garde.cli that define ``register(app)``.
+_GROUPS = ("events",)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"garde {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+) -> None:
+    """Garde: security monitoring for hospitals."""
+
+
+for _name in _GROUPS:
+    import_module(f"garde.cli.{_name}").register(app)
+
+
+def main() -> None:
+    """Console entry point: user errors become one clear line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except GardeError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("interrupted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

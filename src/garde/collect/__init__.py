@@ -1,0 +1,1 @@
+"""Garde collect stage (grows with later issues)."""

@@ -1,0 +1,1 @@
+"""Garde correlate stage (grows with later issues)."""

@@ -1,0 +1,1 @@
+"""Garde respond stage (grows with later issues)."""

@@ -1,0 +1,46 @@
+"""One typed Settings object, read once at start from the environment (``GARDE_*``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ENV_PREFIX = "GARDE_"
+
+
+class Settings(BaseModel):
+    """Every setting Garde reads. Each is documented in docs/settings.md (a test checks)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = Field(Path("garde-data"), description="Where Garde keeps its stores.")
+    retention_days: int = Field(
+        0, ge=0, description="Drop stored events older than this many days (0 keeps all)."
+    )
+    ingest_workers: int = Field(
+        0, ge=0, description="Processes used to parse files in parallel (0: one per core)."
+    )
+    host: str = Field("127.0.0.1", description="Address `garde serve` listens on.")
+    port: int = Field(8610, ge=1, le=65535, description="Port `garde serve` listens on.")
+
+    @property
+    def events_db(self) -> Path:
+        return self.data_dir / "events.duckdb"
+
+    @property
+    def app_db(self) -> Path:
+        return self.data_dir / "garde.sqlite"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``GARDE_<NAME>`` variables, then explicit overrides (CLI options)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            key = ENV_PREFIX + name.upper()
+            if key in env:
+                values[name] = env[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)

@@ -1,0 +1,1 @@
+"""Garde web stage (grows with later issues)."""
