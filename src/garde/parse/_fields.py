@@ -1,0 +1,78 @@
+"""Small normalisations that several text formats share."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+_FAILURE = frozenset(
+    {
+        "failure",
+        "failed",
+        "fail",
+        "denied",
+        "deny",
+        "blocked",
+        "block",
+        "drop",
+        "dropped",
+        "reject",
+        "rejected",
+        "error",
+    }
+)
+_SUCCESS = frozenset(
+    {
+        "success",
+        "succeeded",
+        "successful",
+        "allowed",
+        "allow",
+        "accept",
+        "accepted",
+        "permit",
+        "permitted",
+        "pass",
+        "passthrough",
+    }
+)
+_IANA_PROTOCOLS = {
+    "1": "icmp",
+    "6": "tcp",
+    "17": "udp",
+    "47": "gre",
+    "50": "esp",
+    "58": "ipv6-icmp",
+    "132": "sctp",
+}
+_NOT_NAME = re.compile(r"[^a-z0-9]+")
+
+
+def outcome(value: str | None) -> str | None:
+    """success, failure or unknown from a device's own word for it; None if it gave none."""
+    if value is None:
+        return None
+    word = value.strip().lower()
+    if word in _FAILURE:
+        return "failure"
+    if word in _SUCCESS:
+        return "success"
+    return "unknown"
+
+
+def transport(value: str | None) -> str | None:
+    """tcp, udp, icmp... from a name or an IANA protocol number."""
+    if not value:
+        return None
+    return _IANA_PROTOCOLS.get(value) or value.lower()
+
+
+def to_int(value: str | None) -> int:
+    """A counter's value; 0 when absent or not a number."""
+    return int(value) if value and value.isdigit() else 0
+
+
+@functools.lru_cache(maxsize=512)
+def dataset(prefix: str, *names: str) -> str:
+    """``prefix.vendor_product`` in lower case, safe as a dataset name."""
+    return prefix + "." + _NOT_NAME.sub("_", "_".join(names).lower()).strip("_")

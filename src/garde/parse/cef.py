@@ -1,0 +1,207 @@
+"""ArcSight Common Event Format (CEF), bare or behind a syslog header.
+
+``CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|key=value key=value...``. Header fields
+escape ``\\|`` and ``\\\\``; extension values escape ``\\=``, ``\\\\``, ``\\n``, ``\\r`` and
+may hold spaces (a value runs to the next `` key=``). The source's fields go to ``original`` as
+``cef.<header field>`` and ``cef.<extension key>``; custom-string labels (``cs1Label``...) are kept
+there beside their values. Invalid UTF-8 is replaced, not rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, tzinfo
+from typing import Any, BinaryIO
+
+from garde.core.ports import ParsedChunk
+from garde.parse._envelope import EnvelopeReader, envelope_fields
+from garde.parse._fields import dataset, outcome, to_int, transport
+from garde.parse._lines import Record, first_line, parse_lines
+from garde.parse._time import parse_any
+from garde.parse.syslog import utc_now
+
+_HEADER_NAMES = (
+    "version",
+    "device_vendor",
+    "device_product",
+    "device_version",
+    "signature_id",
+    "name",
+    "severity",
+)
+_HEADER_FIELD = re.compile(r"(?:[^|\\]|\\.)*")
+_HEADER_ESCAPE = re.compile(r"\\([|\\])")
+_UNESCAPED_PIPE = re.compile(r"(?:[^|\\]|\\.)*\|")
+# A key starts a token (line start or after a space) and is followed by an unescaped '='.
+_EXT_KEY = re.compile(r"(?:^| )([A-Za-z0-9_.\[\]-]+)=")
+_EXT_ESCAPE = re.compile(r"\\(.)")
+_EXT_UNESCAPED = {"n": "\n", "r": "\r"}
+
+# CEF keys (full names and their short forms) -> schema fields.
+_KEY_FIELDS: dict[str, str] = {
+    "src": "source.ip",
+    "sourceAddress": "source.ip",
+    "dst": "destination.ip",
+    "destinationAddress": "destination.ip",
+    "spt": "source.port",
+    "sourcePort": "source.port",
+    "dpt": "destination.port",
+    "destinationPort": "destination.port",
+    "suser": "user.name",
+    "sourceUserName": "user.name",
+    "duser": "user.target.name",
+    "destinationUserName": "user.target.name",
+    "suid": "user.id",
+    "sourceUserId": "user.id",
+    "sntdom": "user.domain",
+    "sourceNtDomain": "user.domain",
+    "shost": "host.name",
+    "sourceHostName": "host.name",
+    "dvchost": "host.name",
+    "deviceHostName": "host.name",
+    "dvc": "host.ip",
+    "deviceAddress": "host.ip",
+    "act": "event.action",
+    "deviceAction": "event.action",
+    "app": "network.protocol",
+    "applicationProtocol": "network.protocol",
+    "proto": "network.transport",
+    "transportProtocol": "network.transport",
+    "request": "url.full",
+    "requestMethod": "http.request.method",
+    "outcome": "event.outcome",
+    "eventOutcome": "event.outcome",
+    "msg": "message",
+    "message": "message",
+    "sproc": "process.name",
+    "sourceProcessName": "process.name",
+    "spid": "process.pid",
+    "sourceProcessId": "process.pid",
+    "fname": "file.name",
+    "fileName": "file.name",
+    "filePath": "file.path",
+    "cat": "event.category",
+    "deviceEventCategory": "event.category",
+}
+_SEVERITY_WORDS = {"low": 3, "medium": 5, "high": 8, "very-high": 10, "unknown": None}
+_RULE_LABELS = frozenset({"rule", "rule name", "rulename", "policy", "policy name", "policyname"})
+_TIME_KEYS = ("rt", "receiptTime", "end", "endTime", "start", "startTime")
+
+
+def split_header(text: str, count: int) -> tuple[list[str], str] | None:
+    """The first ``count`` pipe-separated fields (unescaped) and the rest; None if fewer."""
+    if "\\" not in text:
+        parts = text.split("|", count)
+        if len(parts) <= count:
+            return None
+        return parts[:count], parts[count]
+    fields: list[str] = []
+    pos = 0
+    for _ in range(count):
+        m = _HEADER_FIELD.match(text, pos)
+        end = m.end() if m else pos
+        if end >= len(text) or text[end] != "|":
+            return None
+        value = text[pos:end]
+        fields.append(_HEADER_ESCAPE.sub(r"\1", value) if "\\" in value else value)
+        pos = end + 1
+    return fields, text[pos:]
+
+
+def parse_extension(text: str) -> dict[str, str]:
+    """CEF extension ``key=value`` pairs; values keep their inner spaces."""
+    out: dict[str, str] = {}
+    keys = list(_EXT_KEY.finditer(text))
+    for i, m in enumerate(keys):
+        end = keys[i + 1].start() if i + 1 < len(keys) else len(text)
+        value = text[m.end() : end].rstrip(" ")
+        if "\\" in value:
+            value = _EXT_ESCAPE.sub(lambda e: _EXT_UNESCAPED.get(e.group(1), e.group(1)), value)
+        out[m.group(1)] = value
+    return out
+
+
+class CefParser:
+    """CEF events from firewalls, proxies and security appliances."""
+
+    name = "cef"
+    description = "ArcSight CEF (Common Event Format), bare or inside a syslog header"
+
+    def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
+        self.timezone = timezone
+        self.clock = clock
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        line = first_line(head)
+        at = line.find("CEF:")
+        return at >= 0 and line[at + 4 : at + 5].isdigit() and line.count("|") >= 7
+
+    def parse(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:
+        reader = EnvelopeReader(self.clock(), self.timezone)
+        return parse_lines(stream, source, self.name, self._line_parser(reader))
+
+    def _line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
+        now, tz = reader.now, self.timezone
+
+        def parse_line(text: str) -> Record | str:
+            at = text.find("CEF:")
+            if at < 0:
+                return "not CEF: no 'CEF:' marker"
+            original: dict[str, Any] = {}
+            timestamp: datetime | None = None
+            host: str | None = None
+            if at > 0 and text[:at].strip():
+                env = reader.split(text[:at])
+                if isinstance(env, str):
+                    return "CEF behind an unreadable syslog header: " + env
+                original.update(envelope_fields(env))
+                timestamp, host = env.timestamp, env.hostname
+            header = split_header(text[at + 4 :], 7)
+            if header is None:
+                pipes = len(_UNESCAPED_PIPE.findall(text, at + 4))
+                return f"CEF header has {pipes} of 7 fields"
+            values, extension = header
+            for key, value in zip(_HEADER_NAMES, values, strict=True):
+                original["cef." + key] = value
+            ext = parse_extension(extension)
+            fields: dict[str, Any] = {
+                "event.kind": "event",
+                "event.module": "cef",
+                "event.dataset": dataset("cef", values[1], values[2]),
+                "observer.vendor": values[1],
+                "observer.product": values[2],
+                "event.code": values[4],
+                "message": values[5],
+                "host.name": host,
+            }
+            severity = values[6].strip()
+            fields["event.severity"] = (
+                int(severity) if severity.isdigit() else _SEVERITY_WORDS.get(severity.lower())
+            )
+            for key, value in ext.items():
+                original["cef." + key] = value
+                target = _KEY_FIELDS.get(key)
+                if target is not None and value:
+                    fields[target] = value
+            fields["event.outcome"] = outcome(fields.get("event.outcome"))
+            if "request" in ext and ext.get("dhost"):
+                fields["url.domain"] = ext["dhost"]  # a proxy's destination host is the URL's
+            for n in "123456":
+                label = ext.get(f"cs{n}Label")
+                if label and label.lower() in _RULE_LABELS and ext.get(f"cs{n}"):
+                    fields["rule.name"] = ext[f"cs{n}"]
+            fields["network.transport"] = transport(fields.get("network.transport"))
+            total = to_int(ext.get("in")) + to_int(ext.get("out"))
+            if total:
+                fields["network.bytes"] = total
+            for key in _TIME_KEYS:
+                if key in ext and (stamp := parse_any(ext[key], now, tz)) is not None:
+                    timestamp = stamp
+                    break
+            return timestamp or now, fields, original
+
+        return parse_line
+
+
+PARSER = CefParser()
