@@ -1,0 +1,1 @@
+"""Detection engines: Sigma rules (``sigma``), and later behavioural analytics."""

@@ -1,0 +1,234 @@
+"""Rule loading: folders, single files and zip packs -> compiled rules, correlations, errors.
+
+Every file is parsed by pySigma, passed through Garde's field-mapping pipeline and compiled.
+A bad or unsupported rule becomes a RuleError with its reason and loading goes on. Compiled
+files are cached (see ``cache.py``), so a second start only hashes the files.
+"""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
+
+from garde.detect.sigma.cache import RuleCache, entry_key, settings_key
+from garde.detect.sigma.compiler import CompileError, compile_rule, rule_info
+from garde.detect.sigma.ir import CompiledRule, CorrelationRule, RuleError
+from garde.detect.sigma.logsources import UnsupportedLogSource
+from garde.detect.sigma.pipeline import build_pipeline
+
+RULE_SUFFIXES = (".yml", ".yaml")
+
+
+@dataclass
+class LoadReport:
+    """What a load did: counts, refused rules with reasons, timing and cache use."""
+
+    files: int = 0
+    loaded: int = 0
+    correlations: int = 0
+    filtered_out: int = 0  # compiled but excluded by the status/level filters
+    errors: list[RuleError] = field(default_factory=list)
+    cache_hits: int = 0
+    cache_misses: int = 0
+    seconds: float = 0.0
+
+    @property
+    def refused(self) -> int:
+        return len(self.errors)
+
+    def reasons(self) -> Counter[str]:
+        """Refused rules counted by kind of reason."""
+        return Counter(e.category for e in self.errors)
+
+
+@dataclass
+class LoadedRules:
+    rules: list[CompiledRule] = field(default_factory=list)
+    correlations: list[CorrelationRule] = field(default_factory=list)
+
+
+def load_rules(
+    paths: Iterable[str | Path],
+    placeholders: Mapping[str, Sequence[str]] | None = None,
+    cache_dir: Path | None = None,
+    statuses: Iterable[str] | None = None,
+    levels: Iterable[str] | None = None,
+) -> tuple[LoadedRules, LoadReport]:
+    """Load every rule under ``paths``; filters keep only the given statuses and levels."""
+    report = LoadReport()
+    return load_texts(_sources(paths, report), placeholders, cache_dir, statuses, levels, report)
+
+
+def load_texts(
+    sources: Iterable[tuple[str, bytes]],
+    placeholders: Mapping[str, Sequence[str]] | None = None,
+    cache_dir: Path | None = None,
+    statuses: Iterable[str] | None = None,
+    levels: Iterable[str] | None = None,
+    report: LoadReport | None = None,
+) -> tuple[LoadedRules, LoadReport]:
+    """Load (source name, bytes) rule files; filters keep only the given statuses and levels."""
+    started = time.perf_counter()
+    values = {k: [str(v) for v in vs] for k, vs in (placeholders or {}).items()}
+    cache = RuleCache(cache_dir, settings_key(values))
+    report = report if report is not None else LoadReport()
+    loaded = LoadedRules()
+    wanted_status = {s.lower() for s in statuses} if statuses is not None else None
+    wanted_level = {s.lower() for s in levels} if levels is not None else None
+    seen_ids: set[str] = set()
+    compiler = _FileCompiler(values)
+    for source, content in sources:
+        report.files += 1
+        key = entry_key(source, content)
+        entry = cache.get(key)
+        if entry is None:
+            report.cache_misses += 1
+            entry = compiler.compile(source, content)
+            cache.put(key, entry)
+        else:
+            report.cache_hits += 1
+        report.errors.extend(RuleError.from_json(e) for e in entry["errors"])
+        for data in entry["correlations"]:
+            loaded.correlations.append(CorrelationRule.from_json(data))
+        for data in entry["rules"]:
+            rule = CompiledRule.from_json(data)
+            if rule.info.id in seen_ids:
+                report.errors.append(
+                    RuleError(
+                        source,
+                        f"duplicate rule id: {rule.info.id} already loaded",
+                        rule.info.id,
+                        rule.info.title,
+                    )
+                )
+                continue
+            seen_ids.add(rule.info.id)
+            if (wanted_status is not None and rule.info.status not in wanted_status) or (
+                wanted_level is not None and rule.info.level not in wanted_level
+            ):
+                report.filtered_out += 1
+                continue
+            loaded.rules.append(rule)
+    cache.save()
+    report.loaded = len(loaded.rules)
+    report.correlations = len(loaded.correlations)
+    report.seconds = time.perf_counter() - started
+    return loaded, report
+
+
+def _sources(paths: Iterable[str | Path], report: LoadReport) -> Iterator[tuple[str, bytes]]:
+    """(source name, bytes) of each rule file under the paths; zip members as ``zip!member``."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in RULE_SUFFIXES and p.is_file()
+            )
+        elif path.is_file():
+            files = [path]
+        else:
+            report.errors.append(RuleError(str(path), "unreadable path: no such file or folder"))
+            continue
+        for file in files:
+            if file.suffix.lower() == ".zip":
+                yield from _zip_members(file, report)
+                continue
+            try:
+                yield str(file), file.read_bytes()
+            except OSError as error:
+                report.errors.append(RuleError(str(file), f"unreadable path: {error}"))
+
+
+def _zip_members(path: Path, report: LoadReport) -> Iterator[tuple[str, bytes]]:
+    try:
+        with zipfile.ZipFile(path) as pack:
+            for info in sorted(pack.infolist(), key=lambda i: i.filename):
+                if not info.is_dir() and info.filename.lower().endswith(RULE_SUFFIXES):
+                    yield f"{path}!{info.filename}", pack.read(info)
+    except (OSError, zipfile.BadZipFile) as error:
+        report.errors.append(RuleError(str(path), f"unreadable rule pack: {error}"))
+
+
+class _FileCompiler:
+    def __init__(self, placeholders: dict[str, list[str]]) -> None:
+        self.placeholders = placeholders
+        self.pipeline = build_pipeline()
+
+    def compile(self, source: str, content: bytes) -> dict[str, Any]:
+        rules: list[dict[str, Any]] = []
+        correlations: list[dict[str, Any]] = []
+        errors: list[RuleError] = []
+        try:
+            collection = SigmaCollection.from_yaml(
+                content, collect_errors=True, resolve_references=False, collect_filters=True
+            )
+        except (yaml.YAMLError, SigmaError, UnicodeDecodeError, ValueError, TypeError) as bad:
+            errors.append(RuleError(source, f"invalid rule file ({type(bad).__name__}): {bad}"))
+            return _entry(rules, correlations, errors)
+        for error in collection.errors:
+            errors.append(RuleError(source, f"invalid rule ({type(error).__name__}): {error}"))
+        for item in collection.rules:
+            if isinstance(item, SigmaCorrelationRule):
+                correlations.append(_correlation(item, source, content).to_json())
+            elif isinstance(item, SigmaRule):
+                compiled = self._compile_rule(item, source, errors)
+                if compiled is not None:
+                    rules.append(compiled.to_json())
+        for meta_filter in collection.filters:
+            errors.append(
+                RuleError(
+                    source,
+                    f"unsupported document: meta-filter {meta_filter.title!r} is not applied",
+                    str(meta_filter.id or ""),
+                    meta_filter.title,
+                )
+            )
+        return _entry(rules, correlations, errors)
+
+    def _compile_rule(
+        self, rule: SigmaRule, source: str, errors: list[RuleError]
+    ) -> CompiledRule | None:
+        ident, title = str(rule.id or ""), rule.title or ""
+        if rule.errors:
+            first = rule.errors[0]
+            errors.append(
+                RuleError(source, f"invalid rule ({type(first).__name__}): {first}", ident, title)
+            )
+            return None
+        try:
+            self.pipeline.apply(rule)
+            return compile_rule(rule, source, self.placeholders)
+        except (CompileError, UnsupportedLogSource) as error:
+            errors.append(RuleError(source, str(error), ident, title))
+        except SigmaError as error:
+            errors.append(
+                RuleError(source, f"invalid rule ({type(error).__name__}): {error}", ident, title)
+            )
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            errors.append(
+                RuleError(source, f"compile error ({type(error).__name__}): {error}", ident, title)
+            )
+        return None
+
+
+def _correlation(rule: SigmaCorrelationRule, source: str, content: bytes) -> CorrelationRule:
+    refs = tuple(str(getattr(r, "reference", r)) for r in (rule.rules or []))
+    info = rule_info(rule, source, kind="correlation")  # type: ignore[arg-type]
+    return CorrelationRule(info, content.decode("utf-8", "replace"), refs)
+
+
+def _entry(
+    rules: list[dict[str, Any]], correlations: list[dict[str, Any]], errors: list[RuleError]
+) -> dict[str, Any]:
+    return {"rules": rules, "correlations": correlations, "errors": [e.to_json() for e in errors]}
