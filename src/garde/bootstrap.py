@@ -25,4 +25,8 @@ class App:
 def build_app(settings: Settings, *, read_only: bool = False) -> App:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     events = DuckDBEventStore(settings.events_db, read_only=read_only)
-    return App(settings=settings, events=events, ingest=IngestService(events, workers=settings.ingest_workers))
+    return App(
+        settings=settings,
+        events=events,
+        ingest=IngestService(events, workers=settings.ingest_workers, retention_days=settings.retention_days),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,12 +17,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     data_dir: Path = Field(Path("garde-data"), description="Where Garde keeps its stores.")
-    retention_days: int = Field(
-        0, ge=0, description="Drop stored events older than this many days (0 keeps all)."
-    )
-    ingest_workers: int = Field(
-        0, ge=0, description="Processes used to parse files in parallel (0: one per core)."
-    )
+    retention_days: int = Field(0, ge=0, description="Drop stored events older than this many days (0 keeps all).")
+    ingest_workers: int = Field(0, ge=0, description="Processes used to parse files in parallel (0: one per core).")
     host: str = Field("127.0.0.1", description="Address `garde serve` listens on.")
     port: int = Field(8610, ge=1, le=65535, description="Port `garde serve` listens on.")
 
@@ -34,13 +31,35 @@ class Settings(BaseModel):
         return self.data_dir / "garde.sqlite"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from ``GARDE_<NAME>`` variables, then explicit overrides (CLI options)."""
+    def from_env(
+        cls, overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Settings from ``GARDE_<NAME>`` variables, then explicit overrides (CLI options).
+
+        An override of None means "not given" and leaves the variable or default in force.
+        """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for name in cls.model_fields:
             key = ENV_PREFIX + name.upper()
             if key in env:
                 values[name] = env[key]
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return cls.model_validate(values)
+
+
+def markdown() -> str:
+    """Every setting as Markdown, the source of ``docs/settings.md``."""
+    lines = [
+        "# Garde settings",
+        "",
+        "Each setting is read from the environment variable `GARDE_<NAME>` (upper case) and can be",
+        "overridden by the matching command-line option where a command has one. Generated from",
+        "`src/garde/settings.py`; a test fails when this page misses a setting.",
+        "",
+        "| variable | default | meaning |",
+        "|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        lines.append(f"| `{ENV_PREFIX}{name.upper()}` | `{field.default}` | {field.description} |")
+    return "\n".join(lines) + "\n"

@@ -26,7 +26,7 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 # Modules under garde.cli that define ``register(app)``.
-_GROUPS = ("events",)
+_GROUPS = ("events", "demo")
 
 
 def _version(value: bool) -> None:
@@ -37,7 +37,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
 ) -> None:
     """Garde: security monitoring for hospitals."""
 

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from garde.core.schema import EVENT_SCHEMA, FIELD_NAMES, TIMESTAMP_TYPE
+from garde.core.schema import EVENT_SCHEMA, FIELD_NAMES, empty_batch
 
 BATCH_ROWS = 20_000  # rows per batch: large enough to amortise, small enough to stream
 
@@ -52,66 +52,57 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-_PARSED = tuple(n for n in FIELD_NAMES if n not in {"@timestamp", "event.id", "event.ingested", "log.format", "log.file.path", "log.offset", "original"})
-
-
 class BatchBuilder:
     """Accumulates one batch of events (and rejects) for one source file."""
 
     def __init__(self, log_format: str, source: str) -> None:
         self.log_format = log_format
         self.source = source
-        self._reset()
-
-    def _reset(self) -> None:
-        self._ids: list[str] = []
-        self._times: list[datetime] = []
-        self._offsets: list[int] = []
-        self._originals: list[str] = []
-        self._columns: dict[str, list[Any]] = {name: [] for name in _PARSED}
+        self._rows: list[dict[str, Any]] = []
         self.rejects: list[Reject] = []
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._rows)
 
     def add(
         self,
         position: int,
         raw: bytes,
         timestamp: datetime,
-        fields: Mapping[str, Any],
+        fields: dict[str, Any],
         original: Mapping[str, Any] | str,
     ) -> None:
-        """Add one event. ``fields`` holds schema fields; ``original`` the source's own, flat."""
-        self._ids.append(event_id(self.log_format, raw, position))
-        self._times.append(timestamp)
-        self._offsets.append(position)
-        self._originals.append(original if isinstance(original, str) else original_json(original))
-        get = fields.get
-        for name, column in self._columns.items():
-            column.append(get(name))
+        """Add one event. ``fields`` (taken over, not copied) holds schema fields; ``original``
+        the source's own fields, flat."""
+        fields["@timestamp"] = timestamp
+        fields["event.id"] = event_id(self.log_format, raw, position)
+        fields["log.offset"] = position
+        fields["original"] = original if isinstance(original, str) else original_json(original)
+        self._rows.append(fields)
 
     def reject(self, position: int, reason: str, raw: bytes) -> None:
         self.rejects.append(Reject(self.source, position, self.log_format, reason, raw))
 
     def build(self) -> tuple[pl.DataFrame, list[Reject]]:
-        """The batch so far (in the event schema) and its rejects; the builder starts afresh."""
-        n = len(self._ids)
-        now = datetime.now(UTC)
-        data: dict[str, pl.Series] = {
-            "@timestamp": pl.Series("@timestamp", self._times, dtype=TIMESTAMP_TYPE),
-            "event.id": pl.Series("event.id", self._ids, dtype=pl.String),
-            "event.ingested": pl.repeat(now, n, dtype=TIMESTAMP_TYPE, eager=True),
-            "log.format": pl.repeat(self.log_format, n, dtype=pl.String, eager=True),
-            "log.file.path": pl.repeat(self.source, n, dtype=pl.String, eager=True),
-            "log.offset": pl.Series("log.offset", self._offsets, dtype=pl.Int64),
-            "original": pl.Series("original", self._originals, dtype=pl.String),
-        }
-        for name, values in self._columns.items():
-            dtype = EVENT_SCHEMA[name]
-            series = pl.Series(name, values, dtype=pl.String, strict=False)
-            data[name] = series if dtype == pl.String else series.cast(dtype, strict=False)
-        frame = pl.DataFrame([data[name].alias(name) for name in FIELD_NAMES])
+        """The batch so far (in the event schema) and its rejects; the builder starts afresh.
+
+        Values of the wrong type are converted (``"445"`` -> 445) or become null; unknown keys
+        are ignored.
+        """
+        rows = self._rows
+        frame = pl.from_dicts(rows, schema=EVENT_SCHEMA, strict=False) if rows else empty_batch()
+        n = len(rows)
+        for name, value in (
+            ("event.ingested", datetime.now(UTC)),
+            ("log.format", self.log_format),
+            ("log.file.path", self.source),
+        ):
+            constant = pl.Series(name, [value], dtype=EVENT_SCHEMA[name]).new_from_index(0, n)
+            frame.replace_column(_INDEX[name], constant)
         rejects = self.rejects
-        self._reset()
+        self._rows = []
+        self.rejects = []
         return frame, rejects
+
+
+_INDEX = {name: i for i, name in enumerate(FIELD_NAMES)}

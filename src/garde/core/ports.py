@@ -13,6 +13,7 @@ from typing import BinaryIO, Protocol
 import polars as pl
 
 from garde.core.batch import Reject
+from garde.core.filters import Node
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,13 @@ class EventStore(Protocol):
         """Read-only SQL over the ``events`` and ``rejects`` views."""
         ...
 
-    def scan(self, where_sql: str = "TRUE", params: Sequence[object] = (), batch_rows: int = 50_000) -> Iterator[pl.DataFrame]:
+    def search(self, node: Node, *, limit: int, columns: Sequence[str]) -> pl.DataFrame:
+        """Events matching a parsed filter, newest first; unknown columns come from ``original``."""
+        ...
+
+    def scan(
+        self, where_sql: str = "TRUE", params: Sequence[object] = (), batch_rows: int = 50_000
+    ) -> Iterator[pl.DataFrame]:
         """Stream stored events in schema batches, in time order."""
         ...
 

@@ -1,0 +1,56 @@
+"""Parsers: one module per input format, each a ``garde.core.ports.Parser``.
+
+Built-ins are registered below in sniffing order (most specific first); plugins add theirs under
+the ``garde.parsers`` entry-point group (``name = "package.module:ParserClass"``).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import entry_points
+
+from garde.core.errors import InputError, UnknownFormatError
+from garde.core.ports import Parser
+
+# name -> "module:Class", in the order formats are tried when sniffing.
+BUILTIN_PARSERS: dict[str, str] = {
+    "evtx": "garde.parse.evtx:EvtxParser",
+    "jsonl": "garde.parse.jsonl:JsonLinesParser",
+}
+
+_cache: dict[str, Parser] = {}
+
+
+def _load(target: str) -> Parser:
+    module_name, _, class_name = target.partition(":")
+    parser: Parser = getattr(import_module(module_name), class_name)()
+    return parser
+
+
+def all_parsers() -> list[Parser]:
+    """Every parser, built-ins first in sniffing order, then plugins."""
+    if not _cache:
+        for name, target in BUILTIN_PARSERS.items():
+            _cache[name] = _load(target)
+        for ep in entry_points(group="garde.parsers"):
+            if ep.name not in _cache:
+                _cache[ep.name] = _load(ep.value)
+    return list(_cache.values())
+
+
+def get_parser(name: str) -> Parser:
+    for parser in all_parsers():
+        if parser.name == name:
+            return parser
+    known = ", ".join(p.name for p in all_parsers())
+    raise InputError(f"unknown format {name!r} (known: {known})")
+
+
+def detect(head: bytes, filename: str) -> Parser:
+    """The first parser that recognises the file from its first bytes and its name."""
+    for parser in all_parsers():
+        if parser.sniff(head, filename):
+            return parser
+    raise UnknownFormatError(
+        f"{filename}: format not recognised; force one with --format ({', '.join(p.name for p in all_parsers())})"
+    )

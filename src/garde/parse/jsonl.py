@@ -1,0 +1,189 @@
+"""JSON lines: Winlogbeat / Elastic Agent documents, evtx-style JSON (Sysmon as JSON), NXLog
+JSON and generic ECS documents, one JSON object per line.
+
+Windows documents of every shape are brought to Winlogbeat's names and mapped by
+:mod:`garde.parse.windows`; explicit ECS fields in a document win over derived ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+import orjson
+
+from garde.core.batch import BATCH_ROWS, BatchBuilder
+from garde.core.ports import ParsedChunk
+from garde.core.schema import FIELD_NAMES, PROVENANCE_FIELDS
+from garde.parse.evtx import flatten_event
+from garde.parse.timestamps import parse_iso
+from garde.parse.windows import schema_fields, winlog_original
+
+MAX_LINE = 16 * 1024 * 1024
+_SCHEMA_KEYS = frozenset(FIELD_NAMES) - PROVENANCE_FIELDS - {"@timestamp", "original"}
+_TIME_KEYS = ("@timestamp", "timestamp", "time", "EventTime", "date", "datetime")
+# NXLog's own metadata; every other key of an NXLog Windows record is event data.
+_NXLOG_SYSTEM = {
+    "EventID": "winlog.event_id",
+    "Channel": "winlog.channel",
+    "Hostname": "winlog.computer_name",
+    "SourceName": "winlog.provider_name",
+    "ProviderGuid": "winlog.provider_guid",
+    "RecordNumber": "winlog.record_id",
+    "Keywords": "winlog.keywords",
+    "Task": "winlog.task",
+    "OpcodeValue": "winlog.opcode",
+    "SeverityValue": "winlog.level",
+    "ProcessID": "winlog.process.pid",
+    "ThreadID": "winlog.process.thread.id",
+    "EventTime": "winlog.time_created",
+    "UserID": "winlog.user.identifier",
+    "ActivityID": "winlog.activity_id",
+    "Version": "winlog.version",
+}
+_NXLOG_META = {
+    "EventReceivedTime",
+    "SourceModuleName",
+    "SourceModuleType",
+    "EventType",
+    "Severity",
+    "Category",
+    "Opcode",
+    "Domain",
+    "AccountName",
+    "AccountType",
+    "Message",
+}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+def flatten(doc: dict[str, Any], prefix: str = "", out: dict[str, str] | None = None) -> dict[str, str]:
+    """Nested objects -> dotted keys; lists kept as JSON text; nulls left out."""
+    out = {} if out is None else out
+    for key, value in doc.items():
+        name = prefix + key
+        if type(value) is str:
+            out[name] = value
+        elif isinstance(value, dict):
+            flatten(value, name + ".", out)
+        elif value is not None:
+            out[name] = _text(value)
+    return out
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        return parse_iso(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds or seconds
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+def _explicit_schema_fields(flat: dict[str, str]) -> dict[str, Any]:
+    return {k: flat[k] for k in _SCHEMA_KEYS.intersection(flat)}
+
+
+class JsonLinesParser:
+    name = "jsonl"
+    description = "JSON lines: Winlogbeat/Elastic Agent, Sysmon JSON, NXLog JSON, ECS documents"
+    splittable = True  # line-oriented: a big file can be parsed in byte ranges
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        return first == b"{"
+
+    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
+        builder = BatchBuilder(self.name, source)
+        line_no = start_line - 1
+        for line in stream:
+            line_no += 1
+            self.parse_line(builder, line, line_no)
+            if len(builder) + len(builder.rejects) >= BATCH_ROWS:
+                yield ParsedChunk(*builder.build())
+        events, rejects = builder.build()
+        if events.height or rejects:
+            yield ParsedChunk(events, rejects)
+
+    def parse_line(self, builder: BatchBuilder, line: bytes, line_no: int) -> None:
+        record = line.strip()
+        if not record:
+            return
+        if len(record) > MAX_LINE:
+            builder.reject(line_no, f"line longer than {MAX_LINE // (1024 * 1024)} MiB", record[:MAX_LINE])
+            return
+        try:
+            doc = orjson.loads(record)
+        except orjson.JSONDecodeError as exc:
+            reason = "invalid UTF-8" if "UTF-8" in str(exc) else f"invalid JSON: {exc}"
+            builder.reject(line_no, reason, record)
+            return
+        if not isinstance(doc, dict):
+            builder.reject(line_no, f"a JSON {type(doc).__name__} where an object was expected", record)
+            return
+        try:
+            self._add(builder, doc, record, line_no)
+        except (TypeError, ValueError, AttributeError) as exc:
+            builder.reject(line_no, f"unexpected document shape: {exc}", record)
+
+    @staticmethod
+    def _add(builder: BatchBuilder, doc: dict[str, Any], record: bytes, line_no: int) -> None:
+        winlog = doc.get("winlog")
+        timestamp: datetime | None
+        if isinstance(winlog, dict):  # Winlogbeat / Elastic Agent
+            flat = flatten(doc)
+            system = {
+                k: v
+                for k, v in flat.items()
+                if k.startswith("winlog.") and not k.startswith(("winlog.event_data.", "winlog.user_data."))
+            }
+            data = flatten(winlog.get("event_data") or {})
+            data.update(flatten(winlog.get("user_data") or {}))
+            fields = schema_fields(system, data)
+            fields.update(_explicit_schema_fields(flat))
+            timestamp = _timestamp(doc.get("@timestamp")) or parse_iso(system.get("winlog.time_created", ""))
+            original: dict[str, str] | str = flat
+        elif isinstance(doc.get("Event"), dict) and "System" in doc["Event"]:  # evtx-style JSON
+            system, data = flatten_event(doc)
+            fields = schema_fields(system, data)
+            timestamp = parse_iso(system.get("winlog.time_created", ""))
+            original = winlog_original(system, data)
+        elif "EventID" in doc and ("Channel" in doc or "SourceName" in doc):  # NXLog
+            system = {}
+            data = {}
+            for key, value in doc.items():
+                if value is None:
+                    continue
+                target = _NXLOG_SYSTEM.get(key)
+                if target is not None:
+                    system[target] = _text(value)
+                elif key not in _NXLOG_META:
+                    data[key] = _text(value)
+            fields = schema_fields(system, data)
+            if doc.get("Message"):
+                fields["message"] = _text(doc["Message"])
+            timestamp = _timestamp(doc.get("EventTime"))
+            original = flatten(doc)
+        else:  # any other ECS-ish document
+            flat = flatten(doc)
+            fields = _explicit_schema_fields(flat)
+            timestamp = next((t for k in _TIME_KEYS if (t := _timestamp(doc.get(k))) is not None), None)
+            fields.setdefault("event.dataset", flat.get("data_stream.dataset") or "json")
+            original = flat
+        if timestamp is None:
+            builder.reject(line_no, "no readable timestamp (@timestamp, timestamp, time...)", record)
+            return
+        builder.add(line_no, record, timestamp, fields, original)

@@ -1,0 +1,1 @@
+"""Use cases that chain the stages: ingest, search, detect... Entrypoints call these."""

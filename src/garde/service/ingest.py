@@ -1,0 +1,228 @@
+"""Ingest: files -> parsers (in worker processes for big jobs) -> the event store.
+
+Parsing is CPU-bound Python, so big jobs use one process per core; each streams its chunks back
+through a bounded queue (memory stays flat whatever the input size) and the main process
+appends them to the store. A file that cannot be read or recognised becomes a reject: the
+other files go on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from garde.core.batch import Reject
+from garde.core.errors import GardeError
+from garde.core.ports import EventStore, ParsedChunk
+from garde.parse import detect, get_parser
+from garde.service.sources import (
+    RangeReader,
+    Task,
+    expand_paths,
+    open_source,
+    plan_ranges,
+    read_head,
+)
+
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024  # below this, worker start-up costs more than it saves
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    files_empty: int = 0
+    bytes: int = 0
+    events_read: int = 0
+    events_added: int = 0
+    rejects: int = 0
+    seconds: float = 0.0
+    events_by_format: Counter[str] = field(default_factory=Counter)
+    rejects_by_reason: Counter[str] = field(default_factory=Counter)
+    retention_dropped: int = 0
+
+    @property
+    def duplicates(self) -> int:
+        return self.events_read - self.events_added
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events_read / self.seconds if self.seconds > 0 else 0.0
+
+
+Progress = Callable[[int], None]  # called with bytes done since the last call
+
+
+def parse_task(task: Task) -> Iterator[ParsedChunk]:
+    """Run one task's parser; shared by the inline path and the worker processes."""
+    parser = get_parser(task.format)
+    source = os.path.abspath(task.path)
+    with open_source(task.path) as stream:
+        if task.end is None:
+            yield from parser.parse(stream, source)
+            return
+        stream.seek(task.start)
+        ranged = RangeReader(stream, task.end - task.start)
+        import io
+
+        buffered = io.BufferedReader(ranged, buffer_size=1 << 20)
+        yield from parser.parse(buffered, source, start_line=task.start_line)  # type: ignore[call-arg]
+
+
+def _worker(tasks: Any, results: Any) -> None:
+    for index, task in iter(tasks.get, None):
+        try:
+            for chunk in parse_task(task):
+                results.put(("chunk", index, chunk))
+        except Exception as exc:  # a parser bug must not take the whole ingest down
+            results.put(("failed", index, f"{type(exc).__name__}: {exc}"))
+        results.put(("done", index, None))
+    results.put(("exit", None, None))
+
+
+class IngestService:
+    def __init__(self, store: EventStore, *, workers: int = 0, retention_days: int = 0) -> None:
+        self.store = store
+        self.workers = workers or (os.cpu_count() or 1)
+        self.retention_days = retention_days
+
+    def plan(self, paths: Iterable[str], force_format: str | None = None) -> tuple[list[Task], list[Reject], int]:
+        """Tasks for the readable files, rejects for the others, and the count of empty files."""
+        tasks: list[Task] = []
+        rejects: list[Reject] = []
+        empty = 0
+        forced = get_parser(force_format) if force_format else None
+        for path in expand_paths(paths):
+            name = str(path)
+            size = path.stat().st_size
+            try:
+                head = read_head(name)
+            except GardeError as exc:
+                rejects.append(Reject(os.path.abspath(name), 0, force_format or "?", str(exc), b""))
+                continue
+            if not head:
+                empty += 1
+                continue
+            try:
+                parser = forced or detect(head, name)
+            except GardeError:
+                rejects.append(Reject(os.path.abspath(name), 0, "?", "format not recognised", head))
+                continue
+            if getattr(parser, "splittable", False) and not name.endswith(".gz"):
+                for start, end, line in plan_ranges(name, size):
+                    tasks.append(Task(name, parser.name, end - start, start, end, line))
+            else:
+                tasks.append(Task(name, parser.name, size))
+        return tasks, rejects, empty
+
+    def run(
+        self,
+        paths: Iterable[str],
+        *,
+        force_format: str | None = None,
+        on_planned: Callable[[int], None] | None = None,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        tasks, rejects, empty = self.plan(paths, force_format)
+        report = IngestReport(files=len({t.path for t in tasks}) + len(rejects) + empty, files_empty=empty)
+        report.bytes = sum(t.size for t in tasks)
+        if on_planned:
+            on_planned(report.bytes)
+        self._take_rejects(report, rejects)
+        total = report.bytes
+        parallel = self.workers > 1 and len(tasks) > 1 and total >= PARALLEL_MIN_BYTES
+        chunks = self._parallel(tasks) if parallel else self._inline(tasks)
+        for index, item in chunks:
+            if isinstance(item, ParsedChunk):
+                self._take_chunk(report, item)
+            elif isinstance(item, str):  # the task failed as a whole
+                task = tasks[index]
+                self._take_rejects(
+                    report,
+                    [Reject(os.path.abspath(task.path), task.start_line, task.format, f"parser failed: {item}", b"")],
+                )
+            elif progress:  # a task is done
+                progress(tasks[index].size)
+        report.events_added += self.store.flush().added
+        if self.retention_days:
+            cutoff = (datetime.now(UTC) - timedelta(days=self.retention_days)).date()
+            report.retention_dropped = self.store.drop_before(cutoff)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _take_chunk(self, report: IngestReport, chunk: ParsedChunk) -> None:
+        events = chunk.events
+        if events.height:
+            report.events_read += events.height
+            report.events_by_format[events.item(0, "log.format")] += events.height
+            report.events_added += self.store.append(events).added
+        self._take_rejects(report, chunk.rejects)
+
+    def _take_rejects(self, report: IngestReport, rejects: Iterable[Reject]) -> None:
+        rejects = list(rejects)
+        if rejects:
+            self.store.add_rejects(rejects)
+            report.rejects += len(rejects)
+            for r in rejects:
+                report.rejects_by_reason[_reason_kind(r.reason)] += 1
+
+    @staticmethod
+    def _inline(tasks: list[Task]) -> Iterator[tuple[int, ParsedChunk | str | None]]:
+        for index, task in enumerate(tasks):
+            try:
+                for chunk in parse_task(task):
+                    yield index, chunk
+            except Exception as exc:  # a parser bug must not take the whole ingest down
+                yield index, f"{type(exc).__name__}: {exc}"
+            yield index, None
+
+    def _parallel(self, tasks: list[Task]) -> Iterator[tuple[int, ParsedChunk | str | None]]:
+        ctx = mp.get_context("spawn")  # fork would copy the open DuckDB connection's threads
+        task_queue: Any = ctx.Queue()
+        results: Any = ctx.Queue(maxsize=self.workers * 3)  # bounded: memory stays flat
+        n = min(self.workers, len(tasks))
+        procs = [ctx.Process(target=_worker, args=(task_queue, results), daemon=True) for _ in range(n)]
+        for p in procs:
+            p.start()
+        # Largest first, so one big file does not finish alone at the end.
+        for index in sorted(range(len(tasks)), key=lambda i: -tasks[i].size):
+            task_queue.put((index, tasks[index]))
+        for _ in procs:
+            task_queue.put(None)
+        pending = set(range(len(tasks)))
+        exited = 0
+        try:
+            while exited < n:
+                try:
+                    kind, index, payload = results.get(timeout=1.0)
+                except queue.Empty:
+                    if not any(p.is_alive() for p in procs):
+                        break
+                    continue
+                if kind == "exit":
+                    exited += 1
+                elif kind == "done":
+                    pending.discard(index)
+                    yield index, None
+                else:
+                    yield index, payload
+            for index in sorted(pending):  # a worker died under these tasks
+                yield index, "worker process died"
+                yield index, None
+        finally:
+            for p in procs:
+                p.join(timeout=5)
+                if p.is_alive():
+                    p.terminate()
+
+
+def _reason_kind(reason: str) -> str:
+    """Group reasons for the summary: the text before the first colon."""
+    return reason.split(":", 1)[0][:80]

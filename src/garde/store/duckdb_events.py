@@ -1,0 +1,292 @@
+"""The embedded event store: one DuckDB file, one table per day, an ``events`` view over them.
+
+- Partitions: a table ``events_YYYYMMDD`` per day; retention drops whole tables (instant, and
+  the space really comes back, unlike row deletes).
+- Idempotence: appends are staged and flushed every ~few hundred thousand rows (DuckDB commits
+  are cheap in batches, costly per small append); a flush inserts only the ids the day does not
+  hold yet (anti-join on ``event.id``), so ingesting the same file twice adds nothing.
+- SQL text built here holds only table names and dates made by this module (``events_YYYYMMDD``)
+  and quoted schema names, never input: values always go as parameters (hence the S608 noqa).
+- Reads for users (``query``) accept one SELECT statement only, on a connection that cannot
+  reach files or the network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from garde.core.batch import Reject, event_id
+from garde.core.errors import QueryError
+from garde.core.filters import Node
+from garde.core.ports import AppendResult, StoreStats
+from garde.core.schema import EVENT_SCHEMA, FIELD_NAMES
+from garde.store.filter_sql import field_expr, quote_ident, to_sql
+
+FLUSH_ROWS = 250_000
+_DAY_TABLE = re.compile(r"^events_(\d{8})$")
+_SQL_TYPES = {pl.String: "VARCHAR", pl.Int32: "INTEGER", pl.Int64: "BIGINT", pl.Datetime: "TIMESTAMPTZ"}
+_COLUMNS_DDL = ", ".join(f"{quote_ident(n)} {_SQL_TYPES[type(t)]}" for n, t in EVENT_SCHEMA.items())
+_SELECT_COLUMNS = ", ".join(quote_ident(n) for n in FIELD_NAMES)
+
+
+def _table_for(day: date) -> str:
+    return f"events_{day:%Y%m%d}"
+
+
+class DuckDBEventStore:
+    """EventStore on a DuckDB file (see the module docstring)."""
+
+    def __init__(self, path: Path | str, *, read_only: bool = False, memory_limit: str = "1GB") -> None:
+        self.path = Path(path)
+        self.read_only = read_only and self.path.exists()
+        self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute(f"SET memory_limit = '{memory_limit}'")
+        self._con.execute("SET preserve_insertion_order = false")
+        self._staged: list[pl.DataFrame] = []
+        self._staged_rows = 0
+        if not self.read_only:
+            self._create_schema()
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        self._run(f"CREATE TABLE IF NOT EXISTS events_template ({_COLUMNS_DDL})")
+        self._run(
+            "CREATE TABLE IF NOT EXISTS rejects (id VARCHAR, received TIMESTAMPTZ, source VARCHAR, "
+            "position BIGINT, format VARCHAR, reason VARCHAR, raw BLOB, raw_size BIGINT)"
+        )
+        self._refresh_view()
+
+    def _day_tables(self) -> list[str]:
+        rows = self._con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND table_name LIKE 'events_%'"
+        ).fetchall()
+        return sorted(name for (name,) in rows if _DAY_TABLE.match(name))
+
+    def _refresh_view(self) -> None:
+        # Every day table has the template's columns in the same order, so SELECT * is safe.
+        parts = [f"SELECT * FROM {t}" for t in ["events_template", *self._day_tables()]]  # noqa: S608
+        self._run("CREATE OR REPLACE VIEW events AS " + " UNION ALL ".join(parts))
+
+    def append(self, batch: pl.DataFrame) -> AppendResult:
+        if batch.columns != list(FIELD_NAMES):
+            raise ValueError("batch does not follow the event schema")
+        if batch.height:
+            self._staged.append(batch)
+            self._staged_rows += batch.height
+        if self._staged_rows >= FLUSH_ROWS:
+            return self.flush()
+        return AppendResult(received=0, added=0)
+
+    def flush(self) -> AppendResult:
+        if not self._staged:
+            return AppendResult(0, 0)
+        staged = pl.concat(self._staged, how="vertical", rechunk=False)
+        self._staged, self._staged_rows = [], 0
+        # Duplicates inside the batch go first (cheap in Polars), then ids a day already holds.
+        fresh = staged.unique(subset="event.id", keep="first", maintain_order=True).with_columns(
+            pl.col("@timestamp").dt.date().alias("_day")
+        )
+        existing = set(self._day_tables())
+        days = [d for d in fresh.get_column("_day").unique().sort().to_list() if 1000 <= d.year <= 9999]
+        fresh = self._without_stored(fresh, [d for d in days if _table_for(d) in existing])
+        # One multi-statement call for the whole flush: per-statement overhead dominates when
+        # a batch spans many days (an old EVTX dump can span years). The SQL text holds only
+        # table names and dates made here, never input.
+        statements = ["BEGIN"]
+        for day in days:
+            table = _table_for(day)
+            if table not in existing:
+                statements.append(f"CREATE TABLE {table} ({_COLUMNS_DDL})")
+            statements.append(
+                f"INSERT INTO {table} SELECT {_SELECT_COLUMNS} FROM fresh_batch WHERE _day = DATE '{day.isoformat()}'"  # noqa: S608
+            )
+        statements.append("COMMIT")
+        con = self._con
+        con.register("fresh_batch", fresh.to_arrow())
+        try:
+            con.execute(";\n".join(statements)).fetchall()
+        except Exception:
+            self._run("ROLLBACK")
+            raise
+        finally:
+            con.unregister("fresh_batch")
+        if any(_table_for(d) not in existing for d in days):
+            self._refresh_view()
+        added = fresh.filter(pl.col("_day").is_in(days)).height
+        return AppendResult(received=staged.height, added=added)
+
+    def _without_stored(self, fresh: pl.DataFrame, stored_days: list[date]) -> pl.DataFrame:
+        """Drop rows whose id is already stored in their day's table."""
+        if not stored_days:
+            return fresh
+        candidates = fresh.filter(pl.col("_day").is_in(stored_days)).select("event.id", "_day")
+        self._con.register("candidate_ids", candidates.to_arrow())
+        try:
+            probes = " UNION ALL ".join(
+                f'SELECT c."event.id" FROM candidate_ids c SEMI JOIN {_table_for(d)} e '  # noqa: S608
+                f'ON e."event.id" = c."event.id" WHERE c._day = DATE \'{d.isoformat()}\''
+                for d in stored_days
+            )
+            stored = self._con.execute(probes).fetchall()
+        finally:
+            self._con.unregister("candidate_ids")
+        if not stored:
+            return fresh
+        return fresh.filter(~pl.col("event.id").is_in([row[0] for row in stored]))
+
+    def add_rejects(self, rejects: Sequence[Reject]) -> int:
+        if not rejects:
+            return 0
+        # Same file, place, reason and bytes: the same reject, kept once across re-runs.
+        rows = {event_id(r.log_format, f"{r.source}\0{r.reason}\0".encode() + r.raw, r.position): r for r in rejects}
+        frame = pl.DataFrame(
+            {
+                "id": list(rows),
+                "received": [datetime.now(UTC)] * len(rows),
+                "source": [r.source for r in rows.values()],
+                "position": [r.position for r in rows.values()],
+                "format": [r.log_format for r in rows.values()],
+                "reason": [r.reason for r in rows.values()],
+                "raw": [r.raw for r in rows.values()],
+                "raw_size": [len(r.raw) for r in rows.values()],
+            },
+            schema_overrides={"raw": pl.Binary, "position": pl.Int64, "raw_size": pl.Int64},
+        )
+        self._con.register("new_rejects", frame.to_arrow())
+        try:
+            before = self._scalar("SELECT count(*) FROM rejects")
+            self._run(
+                "INSERT INTO rejects SELECT * FROM new_rejects n WHERE NOT EXISTS "
+                "(SELECT 1 FROM rejects r WHERE r.id = n.id)"
+            )
+            return self._scalar("SELECT count(*) FROM rejects") - before
+        finally:
+            self._con.unregister("new_rejects")
+
+    def _run(self, sql: str, params: Sequence[object] = ()) -> None:
+        """Run a statement and finish its result (DuckDB 2 wants it done before the next)."""
+        self._con.execute(sql, list(params)).fetchall()
+
+    def _scalar(self, sql: str) -> int:
+        rows = self._con.execute(sql).fetchall()
+        return int(rows[0][0]) if rows else 0
+
+    def drop_before(self, day: date) -> int:
+        dropped = 0
+        cutoff = _table_for(day)
+        for table in self._day_tables():
+            if table < cutoff:
+                dropped += self._scalar(f"SELECT count(*) FROM {table}")  # noqa: S608
+                self._run(f"DROP TABLE {table}")
+        self._refresh_view()
+        return dropped
+
+    # -- reading -------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
+        """One read-only SELECT (or WITH ... SELECT) statement, over ``events`` and ``rejects``."""
+        try:
+            statements = duckdb.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise QueryError(f"SQL not understood: {exc}") from exc
+        if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+            raise QueryError("only one SELECT statement is allowed")
+        cursor = self._con.cursor()
+        try:
+            cursor.execute("SET enable_external_access = false")
+            return _frame(cursor.sql(sql, params=list(params)))
+        except duckdb.Error as exc:
+            raise QueryError(str(exc).splitlines()[0]) from exc
+        finally:
+            cursor.close()
+
+    def search(self, node: Node, *, limit: int, columns: Sequence[str]) -> pl.DataFrame:
+        params: list[object] = []
+        selected = ", ".join(f"{field_expr(c, params)} AS {quote_ident(c)}" for c in columns)
+        where = to_sql(node, params)
+        params.append(limit)
+        sql = f'SELECT {selected} FROM events WHERE {where} ORDER BY "@timestamp" DESC LIMIT ?'  # noqa: S608
+        try:
+            return _frame(self._con.sql(sql, params=params))
+        except duckdb.Error as exc:
+            raise QueryError(str(exc).splitlines()[0]) from exc
+
+    def scan(
+        self, where_sql: str = "TRUE", params: Sequence[object] = (), batch_rows: int = 50_000
+    ) -> Iterator[pl.DataFrame]:
+        cursor = self._con.cursor()
+        try:
+            # where_sql is written by Garde's own code (detection hunts), never by a user.
+            sql = f'SELECT {_SELECT_COLUMNS} FROM events WHERE {where_sql} ORDER BY "@timestamp"'  # noqa: S608
+            reader = cursor.sql(sql, params=list(params)).to_arrow_reader(batch_rows)
+            for record_batch in reader:
+                frame = pl.from_arrow(record_batch, schema=EVENT_SCHEMA)
+                assert isinstance(frame, pl.DataFrame)
+                yield frame
+        finally:
+            cursor.close()
+
+    def rejects(self, limit: int = 100) -> pl.DataFrame:
+        frame = _frame(
+            self._con.sql(
+                "SELECT received, source, position, format, reason, raw_size, raw FROM rejects "
+                "ORDER BY received DESC, source, position LIMIT ?",
+                params=[limit],
+            )
+        )
+        # The raw bytes may be anything: show their start as text, undecodable bytes replaced.
+        starts = [bytes(raw[:200]).decode("utf-8", "replace") for raw in frame.get_column("raw")]
+        return frame.drop("raw").with_columns(pl.Series("raw_start", starts, dtype=pl.String))
+
+    def stats(self) -> StoreStats:
+        con = self._con
+        ((events, first, last),) = con.execute(
+            'SELECT count(*), min("@timestamp")::VARCHAR, max("@timestamp")::VARCHAR FROM events'
+        ).fetchall()
+        by_dataset = dict(
+            con.execute(
+                "SELECT coalesce(\"event.dataset\", '(none)'), count(*) FROM events GROUP BY 1 ORDER BY 2 DESC"
+            ).fetchall()
+        )
+        by_format = dict(con.execute('SELECT "log.format", count(*) FROM events GROUP BY 1 ORDER BY 2 DESC').fetchall())
+        by_reason = dict(
+            con.execute("SELECT reason, count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC LIMIT 50").fetchall()
+        )
+        size = self.path.stat().st_size if self.path.exists() else 0
+        return StoreStats(
+            events=int(events),
+            rejects=self._scalar("SELECT count(*) FROM rejects"),
+            first=first,
+            last=last,
+            days=len(self._day_tables()),
+            by_dataset=by_dataset,
+            by_format=by_format,
+            rejects_by_reason=by_reason,
+            size_bytes=size,
+        )
+
+    def days(self) -> list[date]:
+        return [datetime.strptime(t[7:], "%Y%m%d").date() for t in self._day_tables()]
+
+    def close(self) -> None:
+        if not self.read_only:
+            self.flush()
+            self._run("CHECKPOINT")
+        self._con.close()
+
+
+def _frame(result: duckdb.DuckDBPyRelation | None) -> pl.DataFrame:
+    """A query result as a Polars frame (DuckDB 2 dropped ``.pl()`` on executed results)."""
+    if result is None:
+        return pl.DataFrame()
+    out = pl.from_arrow(result.to_arrow_table())
+    assert isinstance(out, pl.DataFrame)
+    return out
