@@ -1,0 +1,1 @@
+"""Normal hospital life: the background every attack has to hide in."""

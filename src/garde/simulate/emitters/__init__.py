@@ -1,0 +1,1 @@
+"""One module per output format; each turns a few fields into one record of that format."""
