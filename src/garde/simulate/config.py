@@ -24,6 +24,7 @@ class SimulationConfig:
     scenarios: tuple[str, ...] = ()
     first_attack_hour: float | None = None  # pin the first scenario to this local hour of day 0
     write_files: bool = True
+    live_last_day: bool = True  # the newest day goes to the live file name (False: follow mode continues it)
 
     def validated(self) -> SimulationConfig:
         from garde.simulate.scenarios import SCENARIOS

@@ -20,7 +20,9 @@ from garde.simulate.scenarios import SCENARIOS, Label
 from garde.simulate.schedule import Planned, plan
 from garde.simulate.sources import SOURCES
 
-LABEL_FILE = "labels.jsonl"
+LABEL_FILE = "labels.jsonl"  # beside, not inside, the log folder: ingesting ``logs/`` takes only logs
+LOG_DIR = "logs"
+LIVE_LABEL_FILE = "labels-live.jsonl"  # follow mode writes its own, so a back-fill's labels survive
 Progress = Callable[[int, int, int], None]  # (days done, days in all, events so far)
 
 
@@ -86,7 +88,7 @@ def generate(config: SimulationConfig, progress: Progress | None = None) -> Simu
     started = time.perf_counter()
     cfg = config.validated()
     result = SimulationResult(out_dir=cfg.out_dir, events_by_source={s.name: 0 for s in SOURCES})
-    files = DailyFiles(cfg.out_dir) if cfg.write_files and cfg.out_dir is not None else None
+    files = DailyFiles(cfg.out_dir / LOG_DIR) if cfg.write_files and cfg.out_dir is not None else None
     sim: Simulation | None = None
     carry: dict[str, list[tuple[int, str]]] = {}
     for ctx, sim in iter_days(cfg):  # noqa: B007 - ``sim`` is read after the loop for its labels
@@ -95,7 +97,7 @@ def generate(config: SimulationConfig, progress: Progress | None = None) -> Simu
         for name, sink in ctx.sinks.items():
             result.events_by_source[name] += len(sink.rows)
         if files is not None:
-            files.write_day(ctx.sinks, ctx.day.day, live=last)
+            files.write_day(ctx.sinks, ctx.day.day, live=last and cfg.live_last_day)
         if progress is not None:
             progress(ctx.day.index + 1, cfg.days, result.total_events)
     labels = sim.labels if sim is not None else []
