@@ -1,0 +1,206 @@
+"""Alerts, rule exclusions and the ports that keep them, with in-memory fakes for tests.
+
+An alert is what a detection rule (or a correlation of rules) says about one or more events.
+Its id is stable: the same rule firing on the same key event gives the same id, so re-running a
+hunt or replaying a batch never duplicates an alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+LEVELS: tuple[str, ...] = ("informational", "low", "medium", "high", "critical")
+_ATTACK_ID = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
+
+
+def alert_id(rule_id: str, key_event_id: str) -> str:
+    """Stable id of the alert a rule raises on an event (its key event for a correlation)."""
+    h = hashlib.blake2b(rule_id.encode(), digest_size=16, person=b"garde-alert")
+    h.update(b"\0" + key_event_id.encode())
+    return h.hexdigest()
+
+
+def level_rank(level: str) -> int:
+    """Position of a Sigma level in LEVELS (unknown levels rank lowest)."""
+    return LEVELS.index(level) if level in LEVELS else -1
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A rule's verdict on events; immutable, safe to share between renderers and stores."""
+
+    id: str
+    rule_id: str
+    title: str
+    level: str
+    tags: tuple[str, ...]
+    event_ids: tuple[str, ...]  # the key event first; for a correlation, the events in its window
+    fields: tuple[tuple[str, str | None], ...]  # the fields that matched and their values
+    first_seen: datetime
+    last_seen: datetime
+    host: str | None = None
+    user: str | None = None
+    kind: str = "rule"  # "rule" or "correlation"
+    description: str = ""
+
+    @property
+    def key_event_id(self) -> str:
+        return self.event_ids[0] if self.event_ids else ""
+
+    @property
+    def attack_ids(self) -> tuple[str, ...]:
+        """ATT&CK technique ids from the tags (``attack.t1490`` -> ``T1490``)."""
+        found = (_ATTACK_ID.match(t) for t in self.tags)
+        return tuple(m.group(1).upper() for m in found if m)
+
+    @classmethod
+    def make(
+        cls,
+        *,
+        rule_id: str,
+        title: str,
+        level: str,
+        tags: Sequence[str],
+        event_ids: Sequence[str],
+        fields: Sequence[tuple[str, str | None]],
+        first_seen: datetime,
+        last_seen: datetime,
+        host: str | None = None,
+        user: str | None = None,
+        kind: str = "rule",
+        description: str = "",
+    ) -> Alert:
+        """An alert whose id derives from the rule and the key (first) event id."""
+        ids = tuple(event_ids)
+        return cls(
+            id=alert_id(rule_id, ids[0] if ids else ""),
+            rule_id=rule_id,
+            title=title,
+            level=level,
+            tags=tuple(tags),
+            event_ids=ids,
+            fields=tuple(fields),
+            first_seen=first_seen,
+            last_seen=last_seen,
+            host=host,
+            user=user,
+            kind=kind,
+            description=description,
+        )
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A tuning decision: events of ``rule_id`` matching ``where`` (filter syntax) raise no alert."""
+
+    rule_id: str
+    where: str  # garde.core.filters syntax, e.g. 'host.name:BACKUP-01 user.name:svc_veeam'
+    owner: str
+    reason: str
+    expires: date | None = None
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    id: int | None = None  # given by the store
+
+    def active(self, today: date) -> bool:
+        """An exclusion applies up to and including its expiry day."""
+        return self.expires is None or today <= self.expires
+
+
+class AlertStore(Protocol):
+    """Where alerts live. Adding is idempotent on (rule, key event)."""
+
+    def add(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """Store the alerts not stored yet; returns those that were new."""
+        ...
+
+    def list(self, *, limit: int = 100, rule_id: str | None = None, min_level: str | None = None) -> list[Alert]:
+        """Alerts newest first."""
+        ...
+
+    def count(self) -> int: ...
+
+
+class RuleSettingsStore(Protocol):
+    """Per-rule settings (enabled or not) and exclusions."""
+
+    def set_enabled(self, rule_id: str, enabled: bool) -> None: ...
+
+    def disabled_rules(self) -> frozenset[str]: ...
+
+    def add_exclusion(self, exclusion: Exclusion) -> Exclusion:
+        """Store it; returns it with its id."""
+        ...
+
+    def exclusions(self) -> list[Exclusion]:
+        """Every exclusion, expired ones included (callers check ``active``)."""
+        ...
+
+    def remove_exclusion(self, exclusion_id: int) -> bool: ...
+
+
+class InMemoryAlertStore:
+    """AlertStore fake: a dict keyed by alert id."""
+
+    def __init__(self) -> None:
+        self._alerts: dict[str, Alert] = {}
+
+    def add(self, alerts: Sequence[Alert]) -> list[Alert]:
+        new = [a for a in alerts if a.id not in self._alerts]
+        for a in new:
+            self._alerts[a.id] = a
+        return new
+
+    def list(self, *, limit: int = 100, rule_id: str | None = None, min_level: str | None = None) -> list[Alert]:
+        floor = level_rank(min_level) if min_level else -1
+        found = [
+            a
+            for a in self._alerts.values()
+            if (rule_id is None or a.rule_id == rule_id) and level_rank(a.level) >= floor
+        ]
+        found.sort(key=lambda a: a.last_seen, reverse=True)
+        return found[:limit]
+
+    def count(self) -> int:
+        return len(self._alerts)
+
+
+class InMemoryRuleSettings:
+    """RuleSettingsStore fake."""
+
+    def __init__(self) -> None:
+        self._disabled: set[str] = set()
+        self._exclusions: dict[int, Exclusion] = {}
+
+    def set_enabled(self, rule_id: str, enabled: bool) -> None:
+        if enabled:
+            self._disabled.discard(rule_id)
+        else:
+            self._disabled.add(rule_id)
+
+    def disabled_rules(self) -> frozenset[str]:
+        return frozenset(self._disabled)
+
+    def add_exclusion(self, exclusion: Exclusion) -> Exclusion:
+        new_id = max(self._exclusions, default=0) + 1
+        stored = Exclusion(
+            exclusion.rule_id,
+            exclusion.where,
+            exclusion.owner,
+            exclusion.reason,
+            exclusion.expires,
+            exclusion.created,
+            new_id,
+        )
+        self._exclusions[new_id] = stored
+        return stored
+
+    def exclusions(self) -> list[Exclusion]:
+        return list(self._exclusions.values())
+
+    def remove_exclusion(self, exclusion_id: int) -> bool:
+        return self._exclusions.pop(exclusion_id, None) is not None
