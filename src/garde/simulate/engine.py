@@ -54,6 +54,8 @@ class Simulation:
             shifts = shifts_for(person, day, ctx.rng(f"shift:{person.idx}"))
             if shifts:
                 person_day(ctx, person, shifts)
+        if index == 0:
+            self._previous_night(ctx)
         for label in self._ongoing:
             follow_up = SCENARIOS[label.scenario].follow_up
             if follow_up is not None:
@@ -65,6 +67,19 @@ class Simulation:
             if scenario.follow_up is not None:
                 self._ongoing.append(label)
         return ctx
+
+    def _previous_night(self, ctx: Ctx) -> None:
+        """The first day starts mid-night: the night shift that began the evening before is on the
+        wards already. Simulate it and keep only what falls after midnight."""
+        eve = make_day(-1, ctx.day.day - timedelta(days=1))
+        for person in self.org.people:
+            shifts = [
+                s for s in shifts_for(person, eve, ctx.rng(f"eve-shift:{person.idx}")) if s.end > ctx.day.midnight_ms
+            ]
+            if shifts:
+                person_day(ctx, person, shifts)
+        for sink in ctx.sinks.values():
+            sink.rows = [row for row in sink.rows if row[0] >= ctx.day.midnight_ms]
 
 
 def injections_by_day(planned: list[Planned], first_day: date) -> dict[int, list[Injection]]:

@@ -19,6 +19,13 @@ BACKUP_JOBS = (  # (job, objects, size GB, local start hour)
 )
 # Diurnal weight of patient-portal traffic per local hour.
 _PORTAL_CURVE = (1, 1, 1, 1, 1, 2, 4, 7, 10, 12, 12, 11, 9, 10, 11, 11, 10, 9, 9, 8, 7, 5, 3, 2)
+_SERVICE_INSTALLS = (
+    ("edgeupdate", r'"C:\Program Files (x86)\Microsoft\EdgeUpdate\MicrosoftEdgeUpdate.exe" /svc'),
+    ("GoogleUpdaterService", r'"C:\Program Files (x86)\Google\GoogleUpdater\updater.exe" --system --windows-service'),
+    ("DpiClientUpdate", r'"C:\Program Files\DPI\Updater\DpiUpdateSvc.exe"'),
+    ("VeeamEndpointBackupSvc", r'"C:\Program Files\Veeam\Endpoint Backup\Veeam.EndPoint.Service.exe"'),
+    ("Sysmon64", r"C:\Windows\Sysmon64.exe"),
+)
 _SCAN_PORTS = (22, 23, 445, 3389, 1433, 5900, 8080, 161, 3306, 25)
 
 
@@ -194,6 +201,10 @@ def it_admin(ctx: Ctx) -> None:
     if not admins:
         return
     dc = ctx.dc
+    workstations = [h for h in ctx.org.hosts.values() if h.kind in ("workstation", "kiosk")]
+    for ms in times(rng, ctx.day.at(9), ctx.day.at(17), rng.randrange(1, 4) + len(workstations) // 200):
+        name, image = rng.choice(_SERVICE_INSTALLS)  # software deployment: new services are normal too
+        windows.service_installed(ctx.sys, ms, rng.choice(workstations).fqdn, name, image)
     for ms in times(rng, ctx.day.at(9), ctx.day.at(17), rng.randrange(1, 5)):
         admin, target = rng.choice(admins), rng.choice(ctx.org.people)
         windows.account_event(

@@ -6,7 +6,7 @@ import random
 
 from garde.simulate.benign import activity
 from garde.simulate.calendar import HOUR, Shift
-from garde.simulate.context import Ctx, country_name, public_ip
+from garde.simulate.context import Ctx, country_name, public_ip, site_ip
 from garde.simulate.emitters import fortigate, netsvc, sysmon, windows
 from garde.simulate.org import Host, Person
 from garde.simulate.vocab import ADMIN_COMMANDS, OFFICE_PROGRAMS, SYSTEM_PROGRAMS
@@ -73,7 +73,7 @@ def session(
     lid = ctx.logon_id()
     if first:
         windows.tgt(sec, start - 500, dc, p.user, p.sid, host.ip)
-    windows.logon(sec, start, fq, p.user, p.sid, 2 if first or not p.role.kiosk else 11, "127.0.0.1", lid, host.name)
+    windows.logon(sec, start, fq, p.user, p.sid, 2, "127.0.0.1", lid, host.name)
     if p.role.admin:
         windows.special_privileges(sec, start + 1, fq, p.user, p.sid, lid)
     for svc in ("cifs/SRV-FS01", f"HTTP/{ctx.org.servers['ehr'].name}") if first else ("HTTP/SRV-EHR01",):
@@ -106,8 +106,13 @@ def programs(ctx: Ctx, rng: random.Random, p: Person, host: Host, start: int, en
             smn, ms, fq, p.user, image, template.format(img=image, u=p.user), parent, pid, cwd=f"C:\\Users\\{p.user}\\"
         )
         if "chrome" in image or "msedge" in image:
+            sysmon.dns_query(smn, ms + 300, fq, p.user, image, "srv-proxy01.chu-demo.local", activity.PROXY_IP, pid)
             sysmon.netconn(
                 smn, ms + 700, fq, p.user, image, host.ip, activity.PROXY_IP, 8080, "srv-proxy01.chu-demo.local", pid
+            )
+        elif "OUTLOOK" in image and rng.random() < 0.5:
+            sysmon.dns_query(
+                smn, ms + 200, fq, p.user, image, "outlook.office365.com", site_ip("outlook.office365.com"), pid
             )
         elif "WINWORD" in image or "EXCEL" in image:
             ext = "docx" if "WINWORD" in image else "xlsx"

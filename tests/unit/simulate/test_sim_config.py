@@ -1,0 +1,99 @@
+"""Bad arguments give one clear InputError; the CLI writes a run and a summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from simhelpers import small_config
+from typer.testing import CliRunner
+
+from garde.cli import app
+from garde.core.errors import InputError
+from garde.simulate import generate
+from garde.simulate.config import parse_scenarios
+from garde.simulate.scenarios import SCENARIOS
+from garde.simulate.send import open_sender
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"staff": 3}, "--staff"),
+        ({"days": 0}, "--days"),
+        ({"seed": -1}, "--seed"),
+        ({"scenarios": ("tsunami",)}, "unknown scenario"),
+        ({"first_attack_hour": 25.0}, "first attack hour"),
+        ({"out_dir": None}, "output directory"),
+    ],
+)
+def test_bad_configuration_is_refused(tmp_path: Path, overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        generate(small_config(tmp_path, **overrides))
+
+
+def test_output_path_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("x")
+    with pytest.raises(InputError, match="not a directory"):
+        generate(small_config(target))
+
+
+def test_scenario_names() -> None:
+    assert parse_scenarios("all") == tuple(SCENARIOS)
+    assert parse_scenarios("password-spray, ransomware") == ("password_spray", "ransomware")
+    assert parse_scenarios("") == ()
+    with pytest.raises(InputError):
+        parse_scenarios("all,ransomware")
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1:21", "syslog-udp://", "http://127.0.0.1:notaport/x", "127.0.0.1:514"])
+def test_bad_send_urls(url: str) -> None:
+    with pytest.raises(InputError, match="--send"):
+        open_sender(url)
+
+
+def test_cli_writes_logs_labels_and_summary(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "--out",
+            str(tmp_path),
+            "--staff",
+            "20",
+            "--days",
+            "2",
+            "--start",
+            "2026-11-23",
+            "--scenarios",
+            "password_spray,ehr_snooping",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "DEMO DATA" in result.output
+    assert "password_spray" in result.output
+    assert (tmp_path / "labels.jsonl").is_file()
+    assert (tmp_path / "logs" / "windows-security.ndjson").is_file()
+    assert (tmp_path / "logs" / "windows-security.ndjson-20261123").is_file()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--staff", "2"],
+        ["--start", "yesterday"],
+        ["--rate", "0", "--follow"],
+        ["--duration", "5"],
+        ["--scenarios", "nope"],
+        ["--days", "0"],
+    ],
+)
+def test_cli_bad_arguments_raise_input_error(tmp_path: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path), "-q", *args])
+    assert isinstance(result.exception, InputError), result.output
+
+
+def test_cli_needs_a_destination() -> None:
+    result = CliRunner().invoke(app, ["simulate", "-q"])
+    assert isinstance(result.exception, InputError)

@@ -1,0 +1,60 @@
+"""Ground truth: every scenario is labelled, and every label points at records that exist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import orjson
+from simhelpers import Records
+
+from garde.simulate.scenarios import SCENARIOS
+
+
+def _labels(hospital: Records) -> list[dict[str, object]]:
+    assert hospital.result.label_file is not None
+    return [orjson.loads(line) for line in hospital.result.label_file.read_bytes().splitlines()]
+
+
+def test_every_scenario_is_injected_once(hospital: Records) -> None:
+    assert sorted(str(label["scenario"]) for label in _labels(hospital)) == sorted(SCENARIOS)
+
+
+def test_every_labelled_event_exists_in_the_outputs(hospital: Records) -> None:
+    written = {source: {sim_id for sim_id, _ in rows} for source, rows in hospital.by_source.items()}
+    for label in _labels(hospital):
+        events = label["events"]
+        assert isinstance(events, dict)
+        assert events, label["scenario"]
+        for source, ids in events.items():
+            missing = set(ids) - written[source]
+            assert not missing, (label["scenario"], source, sorted(missing)[:5])
+        assert label["event_count"] == sum(len(v) for v in events.values())
+
+
+def test_sim_ids_are_unique(hospital: Records) -> None:
+    total = sum(len(rows) for rows in hospital.by_source.values())
+    assert len(hospital.ids()) == total
+
+
+def test_labels_have_entities_and_a_time_window(hospital: Records) -> None:
+    for label in _labels(hospital):
+        entities = label["entities"]
+        assert isinstance(entities, dict)
+        assert any(entities.values()), label["scenario"]
+        start = datetime.fromisoformat(str(label["start"]))
+        end = datetime.fromisoformat(str(label["end"]))
+        assert start <= end
+        assert label["demo"] is True
+        assert label["mitre_attack"]
+
+
+def test_label_window_covers_its_windows_events(hospital: Records) -> None:
+    by_id = {rec["labels"]["garde_sim_id"]: rec for rec in hospital.json("sysmon") + hospital.json("winsec")}
+    for label in _labels(hospital):
+        events = label["events"]
+        assert isinstance(events, dict)
+        start, end = str(label["start"]), str(label["end"])
+        for source in ("sysmon", "winsec"):
+            for sim_id in events.get(source, []):
+                stamp = by_id[sim_id]["@timestamp"][:23]
+                assert start[:23] <= stamp <= end[:23] or stamp[:19] == end[:19], (label["scenario"], sim_id)

@@ -1,0 +1,142 @@
+"""Realism: event-id mix, day/night and weekday/weekend rhythms, per-role behaviour.
+
+The shared run covers a Friday and a Saturday for a 120-staff hospital."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+from simhelpers import FRIDAY, Records
+
+from garde.simulate.org import build_org
+
+TZ = ZoneInfo("Europe/Paris")
+KIOSK_ROLES = {"nurse", "intern"}
+NON_CLINICAL = {"administration", "it", "biomedical", "vendor"}
+
+
+def _local(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(TZ)
+
+
+def _labelled(hospital: Records) -> set[str]:
+    assert hospital.result.label_file is not None
+    ids: set[str] = set()
+    for line in hospital.result.label_file.read_bytes().splitlines():
+        for values in orjson.loads(line)["events"].values():
+            ids.update(values)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def roles() -> dict[str, str]:
+    return {p.user: p.role.name for p in build_org(11, 120).people}
+
+
+def _benign(hospital: Records, source: str) -> list[dict[str, object]]:
+    labelled = _labelled(hospital)
+    return [rec for sim_id, rec in hospital.by_source[source] if sim_id not in labelled]
+
+
+def test_security_event_id_mix_looks_like_a_domain(hospital: Records) -> None:
+    mix = Counter(rec["winlog"]["event_id"] for rec in _benign(hospital, "winsec"))  # type: ignore[index]
+    top = {code for code, _ in mix.most_common(4)}
+    assert top <= {"4624", "4634", "4647", "4769", "4768"}
+    assert {"4624", "4625", "4634", "4647", "4672", "4768", "4769", "4776", "4800", "4801"} <= set(mix)
+    assert mix["4625"] < 0.05 * (mix["4624"] + mix["4625"])  # typos happen, but rarely
+    assert mix["4624"] >= mix["4768"]
+
+
+def test_sysmon_mix_and_benign_twins_exist(hospital: Records) -> None:
+    benign = _benign(hospital, "sysmon")
+    mix = Counter(rec["winlog"]["event_id"] for rec in benign)  # type: ignore[index]
+    assert mix.most_common(1)[0][0] == "1"
+    assert {"1", "3", "11", "22"} <= set(mix)
+    lines = [str(rec["winlog"]["event_data"].get("CommandLine", "")).lower() for rec in benign]  # type: ignore[index]
+    assert any("powershell" in c for c in lines)  # admin PowerShell is normal here
+    assert any("vssadmin list shadows" in c for c in lines)  # so is the backup's VSS use
+    system = Counter(rec["winlog"]["event_data"]["ServiceName"] for rec in _benign(hospital, "winsys"))  # type: ignore[index]
+    assert system  # services get installed by software deployment too
+
+
+def test_web_traffic_follows_the_day(hospital: Records) -> None:
+    hours: Counter[int] = Counter()
+    for line in hospital.lines("proxy"):
+        when = _local(line.split(" ", 2)[1])
+        if when.date() == FRIDAY:
+            hours[when.hour] += 1
+    day = sum(hours[h] for h in range(9, 17)) / 8
+    night = sum(hours[h] for h in range(1, 5)) / 4
+    assert day > 4 * night > 0
+
+
+def test_weekend_is_quiet_for_office_staff_but_not_for_wards(hospital: Records, roles: dict[str, str]) -> None:
+    logons: Counter[tuple[str, str]] = Counter()
+    for rec in _benign(hospital, "winsec"):
+        data = rec["winlog"]["event_data"]  # type: ignore[index]
+        if rec["winlog"]["event_id"] == "4624" and data["LogonType"] == "2":  # type: ignore[index]
+            day = "fri" if _local(str(rec["@timestamp"])).date() == FRIDAY else "sat"
+            logons[(roles.get(data["TargetUserName"], "?"), day)] += 1
+    assert logons[("administration", "fri")] > 10 * max(1, logons[("administration", "sat")])
+    assert logons[("nurse", "sat")] > 0.5 * logons[("nurse", "fri")]
+
+
+def test_nurses_use_kiosks_and_office_staff_their_own_pc(hospital: Records, roles: dict[str, str]) -> None:
+    hosts: dict[str, Counter[str]] = {"kiosk": Counter(), "office": Counter()}
+    for rec in _benign(hospital, "winsec"):
+        data = rec["winlog"]["event_data"]  # type: ignore[index]
+        if rec["winlog"]["event_id"] != "4624" or data["LogonType"] not in ("2", "11"):  # type: ignore[index]
+            continue
+        role = roles.get(data["TargetUserName"], "?")
+        kind = "kiosk" if str(rec["host"]["name"]).startswith("ksk-") else "pc"  # type: ignore[index]
+        hosts["kiosk" if role in KIOSK_ROLES else "office"][kind] += 1
+    assert hosts["kiosk"]["kiosk"] > 0
+    assert hosts["kiosk"]["pc"] == 0
+    assert hosts["office"]["pc"] > 0
+    assert hosts["office"]["kiosk"] == 0
+
+
+def test_only_care_roles_open_patient_records(hospital: Records, roles: dict[str, str]) -> None:
+    by_role = Counter(
+        roles.get(str(rec["agent"][0]["who"]["identifier"]["value"]), "?")  # type: ignore[index]
+        for rec in _benign(hospital, "ehr_fhir")
+        if rec["type"]["code"] == "rest"
+    )  # type: ignore[index]
+    assert by_role["nurse"] > 0
+    assert by_role["physician"] > 0
+    assert not NON_CLINICAL & set(by_role)
+    atna = Counter(line.split(" ")[3] for line in hospital.lines("atna"))
+    assert atna["PACS"] > 0
+    assert atna["LIS"] > 0
+
+
+def test_night_logons_come_from_round_the_clock_roles(hospital: Records, roles: dict[str, str]) -> None:
+    night_roles: Counter[str] = Counter()
+    for rec in _benign(hospital, "winsec"):
+        data = rec["winlog"]["event_data"]  # type: ignore[index]
+        is_logon = rec["winlog"]["event_id"] == "4624" and data["LogonType"] == "2"  # type: ignore[index]
+        if is_logon and 1 <= _local(str(rec["@timestamp"])).hour < 5:
+            night_roles[roles.get(data["TargetUserName"], "?")] += 1
+    assert sum(night_roles.values()) > 0
+    round_the_clock = sum(
+        n for role, n in night_roles.items() if role in {"nurse", "intern", "lab", "admissions", "radiology"}
+    )
+    assert round_the_clock >= 0.95 * sum(night_roles.values())
+
+
+def test_it_staff_run_admin_tools_more_than_others(hospital: Records, roles: dict[str, str]) -> None:
+    tools = Counter()
+    for rec in _benign(hospital, "sysmon"):
+        data = rec["winlog"]["event_data"]  # type: ignore[index]
+        if rec["winlog"]["event_id"] == "1" and str(data["Image"]).lower().endswith(
+            ("powershell.exe", "net.exe", "nltest.exe")
+        ):  # type: ignore[index]
+            tools[roles.get(str(data["User"]).split("\\")[-1], "?")] += 1
+    head_count = Counter(roles.values())
+    it_rate = tools["it"] / head_count["it"]
+    others = sum(n for role, n in tools.items() if role != "it") / (len(roles) - head_count["it"])
+    assert it_rate > 10 * others
