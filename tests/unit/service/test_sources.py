@@ -1,0 +1,236 @@
+"""Finding input files and cutting big line-oriented files into byte ranges."""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import io
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from garde.core.errors import InputError
+from garde.service.sources import RangeReader, expand_paths, open_source, plan_ranges, read_head
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "b").mkdir()
+    for rel in ("one.jsonl", "two.evtx", "a/three.jsonl", "a/b/four.jsonl.gz", "a/.hidden.jsonl", ".dot"):
+        (tmp_path / rel).write_bytes(b"x")
+    return tmp_path
+
+
+def names(paths: list[Path], root: Path) -> list[str]:
+    return [p.resolve().relative_to(root.resolve()).as_posix() for p in paths]
+
+
+def test_a_folder_is_walked_recursively_without_hidden_files(tree: Path) -> None:
+    assert names(expand_paths([str(tree)]), tree) == [
+        "a/b/four.jsonl.gz",
+        "a/three.jsonl",
+        "one.jsonl",
+        "two.evtx",
+    ]
+
+
+def test_files_are_kept_as_given(tree: Path) -> None:
+    found = expand_paths([str(tree / "two.evtx"), str(tree / "one.jsonl")])
+    assert names(found, tree) == ["one.jsonl", "two.evtx"]  # sorted
+    assert all(isinstance(p, Path) for p in found)
+
+
+def test_a_named_hidden_file_is_taken(tree: Path) -> None:
+    assert names(expand_paths([str(tree / "a" / ".hidden.jsonl")]), tree) == ["a/.hidden.jsonl"]
+
+
+def test_globs(tree: Path) -> None:
+    assert names(expand_paths([str(tree / "*.jsonl")]), tree) == ["one.jsonl"]
+    assert names(expand_paths([str(tree / "**" / "*.jsonl*")]), tree) == [
+        "a/b/four.jsonl.gz",
+        "a/three.jsonl",
+        "one.jsonl",
+    ]
+    assert names(expand_paths([str(tree / "?wo.evtx")]), tree) == ["two.evtx"]
+    assert names(expand_paths([str(tree / "[ot]*")]), tree) == ["one.jsonl", "two.evtx"]
+
+
+def test_a_glob_matching_a_folder_walks_it(tree: Path) -> None:
+    assert names(expand_paths([str(tree / "a*")]), tree) == ["a/b/four.jsonl.gz", "a/three.jsonl"]
+
+
+def test_each_file_comes_once(tree: Path) -> None:
+    found = expand_paths(
+        [str(tree), str(tree / "one.jsonl"), str(tree / "*.jsonl"), str(tree / "a" / ".." / "one.jsonl")]
+    )
+    assert names(found, tree) == ["a/b/four.jsonl.gz", "a/three.jsonl", "one.jsonl", "two.evtx"]
+
+
+def test_relative_paths(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tree)
+    assert [str(p) for p in expand_paths(["a"])] == [
+        os.path.join("a", "b", "four.jsonl.gz"),
+        os.path.join("a", "three.jsonl"),
+    ]
+
+
+def test_a_missing_path_is_an_input_error(tree: Path) -> None:
+    missing = str(tree / "nope.evtx")
+    with pytest.raises(InputError) as info:
+        expand_paths([str(tree / "one.jsonl"), missing])
+    assert str(info.value) == f"no such file or folder: {missing}"
+
+
+def test_a_glob_without_match_is_an_input_error(tree: Path) -> None:
+    pattern = str(tree / "*.csv")
+    with pytest.raises(InputError) as info:
+        expand_paths([pattern])
+    assert str(info.value) == f"no file matches {pattern!r}"
+
+
+def test_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as info:
+        expand_paths([str(fifo)])
+    assert str(info.value) == f"not a regular file: {fifo}"
+
+
+def test_an_empty_folder_gives_no_file(tmp_path: Path) -> None:
+    assert expand_paths([str(tmp_path)]) == []
+
+
+# open_source leaks the file under a .gz stream (see the xfail below): tests that open one
+# collect it here, so that its ResourceWarning cannot land in an unrelated test.
+GZ_LEAK = pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+
+
+@GZ_LEAK
+def test_open_source_decompresses_gz(tmp_path: Path) -> None:
+    plain, packed = tmp_path / "x.jsonl", tmp_path / "x.jsonl.gz"
+    plain.write_bytes(b'{"a":1}\n')
+    packed.write_bytes(gzip.compress(b'{"a":1}\n'))
+    with open_source(str(plain)) as one, open_source(str(packed)) as two:
+        assert one.read() == two.read() == b'{"a":1}\n'
+    assert read_head(str(packed)) == b'{"a":1}\n'
+    gc.collect()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: service/sources.py open_source returns gzip.GzipFile(fileobj=raw), and closing a GzipFile "
+    "does not close a fileobj it was given: one file descriptor leaks (ResourceWarning) per .gz file read",
+)
+def test_closing_a_gz_source_closes_the_file(tmp_path: Path) -> None:
+    packed = tmp_path / "x.jsonl.gz"
+    packed.write_bytes(gzip.compress(b"x\n"))
+    stream = open_source(str(packed))
+    raw = stream.fileobj  # type: ignore[attr-defined]
+    try:
+        stream.close()
+        assert raw.closed
+    finally:
+        raw.close()
+
+
+def test_read_head_reads_at_most_4_kib(tmp_path: Path) -> None:
+    big = tmp_path / "big.jsonl"
+    big.write_bytes(b"y" * 10_000)
+    assert read_head(str(big)) == b"y" * 4096
+
+
+@GZ_LEAK
+@pytest.mark.parametrize(
+    "data",
+    [b"not gzip at all", b"\x1f\x8b", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"],
+    ids=["not-gzip", "magic-only", "header-only"],
+)
+def test_an_unreadable_gz_is_an_input_error(tmp_path: Path, data: bytes) -> None:
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(data)
+    try:
+        with pytest.raises(InputError) as info:
+            read_head(str(bad))
+        assert str(info.value).startswith(f"{bad}: cannot read: ")
+    finally:
+        gc.collect()
+
+
+@GZ_LEAK
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: service/sources.py read_head catches (OSError, EOFError) but a gzip stream with a valid "
+    "header and corrupt deflate data raises zlib.error: `garde ingest` dies with a traceback, other files unread",
+)
+def test_a_corrupt_deflate_stream_is_an_input_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    raised = "nothing"
+    try:
+        read_head(str(bad))
+    except Exception as exc:  # kept as a name only: the traceback must not keep the leaked file alive
+        raised = type(exc).__name__
+    gc.collect()
+    assert raised == "InputError"
+
+
+def test_range_reader_stops_at_its_length() -> None:
+    stream = io.BytesIO(b"0123456789")
+    stream.seek(2)
+    reader = io.BufferedReader(RangeReader(stream, 5))
+    assert reader.read() == b"23456"
+    assert reader.read() == b""
+
+
+def test_plan_ranges_small_file_is_one_range(tmp_path: Path) -> None:
+    f = tmp_path / "x.jsonl"
+    f.write_bytes(b"a\nb\nc\n")
+    assert plan_ranges(str(f), 6, range_bytes=100) == [(0, 6, 1)]
+
+
+def test_plan_ranges_known_split(tmp_path: Path) -> None:
+    f = tmp_path / "x.jsonl"
+    f.write_bytes(b"aaaa\nbb\ncccccc\nd\n")  # lines start at 0, 5, 8, 15
+    # a range ends at the end of the line holding its target byte (even when the target starts a line)
+    assert plan_ranges(str(f), 17, range_bytes=3) == [(0, 5, 1), (5, 15, 2), (15, 17, 4)]
+    assert plan_ranges(str(f), 17, range_bytes=6) == [(0, 8, 1), (8, 15, 3), (15, 17, 4)]
+
+
+def test_plan_ranges_of_a_file_without_newline(tmp_path: Path) -> None:
+    f = tmp_path / "x.jsonl"
+    f.write_bytes(b"x" * 50)
+    assert plan_ranges(str(f), 50, range_bytes=7) == [(0, 50, 1)]
+
+
+lines_strategy = st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=lines_strategy, trailing=st.booleans(), range_bytes=st.integers(min_value=1, max_value=40))
+def test_plan_ranges_property(lines: list[bytes], trailing: bool, range_bytes: int) -> None:
+    data = b"\n".join(lines) + (b"\n" if trailing and lines else b"")
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "x.jsonl")
+        with open(path, "wb") as f:
+            f.write(data)
+        ranges = plan_ranges(path, len(data), range_bytes=range_bytes)
+    # the ranges cover the file exactly, in order, without overlap
+    assert ranges[0][0] == 0
+    assert ranges[-1][1] == len(data)
+    for (_, end, _), (start, _, _) in itertools.pairwise(ranges):
+        assert end == start
+    for start, end, first_line in ranges:
+        assert start < end or len(data) == 0
+        # every range starts on a line start, and knows its absolute line number
+        assert start == 0 or data[start - 1 : start] == b"\n"
+        assert first_line == data[:start].count(b"\n") + 1
+    # and no range is much larger than asked, except to finish a line
+    for start, end, _ in ranges:
+        rest = data[start + range_bytes :]
+        assert end - start <= range_bytes + (rest.find(b"\n") + 1 if b"\n" in rest else len(rest))
