@@ -233,7 +233,11 @@ OFFICE_PROGRAMS = (
         '"{img}" "\\\\fs01.chu-demo.local\\services\\planning.xlsx"',
         r"C:\Windows\explorer.exe",
     ),
-    (r"C:\Program Files\DPI\DpiClient.exe", '"{img}" /server:ehr01.chu-demo.local /sso', r"C:\Windows\explorer.exe"),
+    (
+        r"C:\Program Files\DPI\DpiClient.exe",
+        '"{img}" /server:srv-ehr01.chu-demo.local /sso',
+        r"C:\Windows\explorer.exe",
+    ),
     (r"C:\Windows\System32\notepad.exe", '"{img}" ', r"C:\Windows\explorer.exe"),
     (
         r"C:\Program Files\Adobe\Acrobat DC\Acrobat\AcroRd32.exe",

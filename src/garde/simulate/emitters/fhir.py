@@ -27,7 +27,7 @@ _DEMO_TAG = {
 }
 _SOURCE = {
     "site": SITE,
-    "observer": {"display": "DPI ehr01.chu-demo.local"},
+    "observer": {"display": "srv-ehr01.chu-demo.local"},
     "type": [
         {
             "system": "http://terminology.hl7.org/CodeSystem/security-source-type",
