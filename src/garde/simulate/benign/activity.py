@@ -108,6 +108,11 @@ def ehr(ctx: Ctx, rng: random.Random, p: Person, ip: str, start: int, end: int, 
     pacs, lis = ctx.org.servers["pacs"].fqdn, ctx.org.servers["lis"].fqdn
     fhir.login(ctx.fhr, start + 20_000, p.user, name, ip)
     for ms in times(rng, start, end, count):
+        if p.dept == "emergency" and role == "physician" and rng.random() < 0.03:
+            # Break-the-glass is routine in the ER: an unknown patient arrives, the chart is forced open.
+            pid = rng.choice(ctx.org.patients)[0]
+            fhir.access(ctx.fhr, ms, p.user, name, role, p.dept, ip, pid, "Patient", purpose="BTG")
+            continue
         pid, pname, _ = (
             rng.choice(patients)
             if role not in ("admissions", "pharmacy") or rng.random() < 0.3
@@ -181,7 +186,10 @@ def mails(ctx: Ctx, rng: random.Random, p: Person, start: int, end: int, hours: 
                 rng.randrange(3000, 400_000),
             )
         elif r < 0.93:
-            att = rng.choice(("", "", "", "planning.xlsx", "compte-rendu.pdf", "note.docx"))
+            # Partners do send macro workbooks: a .xlsm is not proof of an attack.
+            att = rng.choice(
+                ("", "", "", "planning.xlsx", "compte-rendu.pdf", "note.docx", "", "commande-pharmacie.xlsm")
+            )
             mail.message(
                 ctx.eml,
                 ms,
@@ -221,3 +229,33 @@ def phone_on_wifi(ctx: Ctx, rng: random.Random, p: Person, start: int, end: int)
     netsvc.wifi_auth(ctx.wif, ms, p.user, p.phone_mac, ip, "CHU-PERSO", ap, "byod", 60)
     netsvc.dhcp_ack(ctx.dhc, ms + 900, ip, p.phone_mac, f"iPhone-de-{p.first}", "10.60.0.1")
     netsvc.wifi_disassoc(ctx.wif, end + rng.randrange(60_000, 600_000), p.phone_mac, ap)
+
+
+def clinical_tablet(ctx: Ctx, rng: random.Random, p: Person, start: int, end: int) -> None:
+    """A hospital tablet (or workstation on wheels) on the staff SSID, talking to the EHR."""
+    n = p.idx % 250
+    ip, mac = f"10.50.{p.idx // 250}.{n + 2}", f"00:a0:f8:{p.idx >> 8 & 255:02x}:{n:02x}:{ctx.day.index % 256:02x}"
+    ap = f"AP-{p.dept[:4].upper()}-{p.idx % 6 + 1:02d}"
+    ms = start + rng.randrange(30_000, 600_000)
+    netsvc.wifi_auth(ctx.wif, ms, p.user, mac, ip, "CHU-SOINS", ap, "staff", 50)
+    netsvc.dhcp_ack(ctx.dhc, ms + 700, ip, mac, f"TAB-{p.dept[:4].upper()}-{n:03d}", "10.50.0.1")
+    ehr_ip = ctx.org.servers["ehr"].ip
+    for t in times(rng, ms + 60_000, end, poisson_count(rng, 4)):
+        fortigate.traffic(
+            ctx.fw,
+            t,
+            ctx.day.utc_offset_s,
+            ip,
+            40000 + t % 20000,
+            ehr_ip,
+            443,
+            "close",
+            "HTTPS",
+            rng.randrange(2000, 40_000),
+            rng.randrange(20_000, 900_000),
+            8,
+            srcintf="wifi-staff",
+            dstintf="internal",
+            duration=rng.randrange(5, 600),
+        )
+    netsvc.wifi_disassoc(ctx.wif, end + rng.randrange(30_000, 300_000), mac, ap)

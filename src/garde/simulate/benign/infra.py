@@ -37,6 +37,7 @@ def infrastructure_day(ctx: Ctx, staff: int, skip_backup_jobs: frozenset[str] = 
     devices(ctx)
     guests(ctx, staff)
     it_admin(ctx)
+    stale_service_account(ctx)
 
 
 def servers(ctx: Ctx) -> None:
@@ -239,3 +240,13 @@ def it_admin(ctx: Ctx) -> None:
             ctx.pid(),
             integrity="System",
         )
+
+
+def stale_service_account(ctx: Ctx) -> None:
+    """A scan-to-mail service whose password was changed but not on the copier: it fails all day,
+    one account from one host, the classic noise in front of a password-spraying detector."""
+    rng = ctx.rng("stale-account")
+    copier = ctx.org.printers[0]
+    for ms in range(ctx.day.at(rng.random()), ctx.day.at(24), 1_800_000 + rng.randrange(60_000)):
+        windows.logon_failed(ctx.sec, ms, ctx.dc, "svc-scan2mail", 3, copier.ip, "0xC000006A", copier.name)
+        windows.ntlm_validate(ctx.sec, ms + 2, ctx.dc, "svc-scan2mail", copier.name, "0xC000006A")

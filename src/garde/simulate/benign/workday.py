@@ -44,6 +44,8 @@ def onsite(ctx: Ctx, rng: random.Random, p: Person, shift: Shift) -> None:
     activity.mails(ctx, rng, p, shift.start, shift.end, hours)
     if rng.random() < 0.55:
         activity.phone_on_wifi(ctx, rng, p, shift.start, shift.end)
+    if p.role.name in ("nurse", "physician", "intern") and rng.random() < 0.5:
+        activity.clinical_tablet(ctx, rng, p, shift.start, shift.end)
 
 
 def session(
