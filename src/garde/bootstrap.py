@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from garde.core.alerts import AlertStore, RuleSettingsStore
 from garde.core.ports import EventStore
 from garde.service.ingest import IngestService
 from garde.settings import Settings
 from garde.store.duckdb_events import DuckDBEventStore
+
+if TYPE_CHECKING:  # imported where used: pySigma and SQLAlchemy cost ~1 s at start-up
+    from garde.detect.sigma import LoadReport, SigmaEngine
+    from garde.service.detect import DetectionService
+    from garde.service.rulepacks import RulePackService
+    from garde.store.sqlite_app import SQLiteAppStore
 
 
 @dataclass
@@ -30,3 +42,95 @@ def build_app(settings: Settings, *, read_only: bool = False) -> App:
         events=events,
         ingest=IngestService(events, workers=settings.ingest_workers, retention_days=settings.retention_days),
     )
+
+
+# -- detection (Sigma rules, alerts, rule settings, rule packs) ------------------------------
+
+
+def hospital_rules_dir() -> Path:
+    """Garde's own hospital rules, shipped in the package."""
+    return Path(str(files("garde") / "rules" / "hospital"))
+
+
+def build_rule_packs(settings: Settings) -> RulePackService:
+    from garde.service.rulepacks import RulePackService
+
+    return RulePackService(
+        settings.rules_dir,
+        max_bytes=settings.rules_download_max_mb * 1024 * 1024,
+        timeout=settings.rules_download_timeout,
+        allow_loopback_http=settings.rules_allow_loopback_http,
+    )
+
+
+def default_rule_paths(settings: Settings) -> list[Path]:
+    """The hospital rules and every installed rule pack."""
+    return [hospital_rules_dir(), *build_rule_packs(settings).paths()]
+
+
+@dataclass
+class RulesAdmin:
+    """Rule settings, exclusions and packs, without loading any rule."""
+
+    settings: Settings
+    alerts: AlertStore
+    rule_settings: RuleSettingsStore
+    packs: RulePackService
+    _store: SQLiteAppStore
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def build_rules_admin(settings: Settings) -> RulesAdmin:
+    from garde.store.sqlite_app import SQLiteAppStore
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SQLiteAppStore(settings.app_db)
+    return RulesAdmin(settings, store, store, build_rule_packs(settings), store)
+
+
+def load_engine(settings: Settings, rule_paths: Sequence[str | Path] | None = None) -> tuple[SigmaEngine, LoadReport]:
+    """Load the rules (default: hospital rules and installed packs) with the settings' placeholders."""
+    from garde.detect.sigma import SigmaEngine
+
+    paths = list(rule_paths) if rule_paths else default_rule_paths(settings)
+    cache = settings.data_dir / "cache" / "sigma"
+    return SigmaEngine.from_paths(paths, settings.rule_placeholders, cache_dir=cache)
+
+
+@dataclass
+class Detection:
+    """A loaded engine and the detection service around it."""
+
+    admin: RulesAdmin
+    engine: SigmaEngine
+    report: LoadReport
+    service: DetectionService
+
+    def close(self) -> None:
+        self.admin.close()
+
+
+def build_detection(settings: Settings, rule_paths: Sequence[str | Path] | None = None) -> Detection:
+    """Rules loaded, exclusions and disabled rules applied, alerts stored in the app database."""
+    from garde.detect.sigma.correlation import CorrelationEngine
+    from garde.service.detect import DetectionService
+
+    admin = build_rules_admin(settings)
+    engine, report = load_engine(settings, rule_paths)
+    correlator = CorrelationEngine(
+        engine.correlations,
+        engine.rules,
+        max_groups=settings.correlation_max_groups,
+        lateness=timedelta(seconds=settings.correlation_lateness_seconds),
+    )
+    report.errors.extend(correlator.refused)
+    service = DetectionService(
+        engine,
+        admin.alerts,
+        admin.rule_settings.exclusions(),
+        disabled_rules=admin.rule_settings.disabled_rules(),
+        correlator=correlator,
+    )
+    return Detection(admin, engine, report, service)

@@ -21,6 +21,26 @@ class Settings(BaseModel):
     ingest_workers: int = Field(0, ge=0, description="Processes used to parse files in parallel (0: one per core).")
     host: str = Field("127.0.0.1", description="Address `garde serve` listens on.")
     port: int = Field(8610, ge=1, le=65535, description="Port `garde serve` listens on.")
+    rules_url: str = Field(
+        "https://github.com/SigmaHQ/sigma/releases/latest/download/sigma_core.zip",
+        description="Where `garde rules update` downloads the Sigma rule pack (https; its SHA-256 is checked).",
+    )
+    rules_download_max_mb: int = Field(200, ge=1, description="Largest rule pack `garde rules update` accepts (MiB).")
+    rules_download_timeout: float = Field(60.0, gt=0, description="Timeout of each rule-pack download request (s).")
+    rules_allow_loopback_http: bool = Field(
+        False, description="Tests only: let `garde rules update` use plain http to 127.0.0.1."
+    )
+    guest_networks: str = Field(
+        "10.250.*,10.251.*",
+        description="Guest and BYOD Wi-Fi source addresses (comma-separated wildcard patterns): "
+        "the `%guest_networks%` placeholder of Sigma rules.",
+    )
+    correlation_max_groups: int = Field(
+        10_000, ge=1, description="Most live groups per Sigma correlation rule; the oldest are evicted (counted)."
+    )
+    correlation_lateness_seconds: int = Field(
+        60, ge=0, description="How late (event time) an event may arrive and still count in a Sigma correlation."
+    )
 
     @property
     def events_db(self) -> Path:
@@ -29,6 +49,16 @@ class Settings(BaseModel):
     @property
     def app_db(self) -> Path:
         return self.data_dir / "garde.sqlite"
+
+    @property
+    def rules_dir(self) -> Path:
+        """Installed rule packs (zips as downloaded, each with a JSON manifest)."""
+        return self.data_dir / "rules"
+
+    @property
+    def rule_placeholders(self) -> dict[str, list[str]]:
+        """Values of Sigma ``|expand`` placeholders, from the settings."""
+        return {"guest_networks": [v.strip() for v in self.guest_networks.split(",") if v.strip()]}
 
     @classmethod
     def from_env(

@@ -26,7 +26,7 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 # Modules under garde.cli that define ``register(app)``.
-_GROUPS = ("events", "demo", "simulate")
+_GROUPS = ("events", "demo", "simulate", "hunt", "rules")
 
 
 def _version(value: bool) -> None:

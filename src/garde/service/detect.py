@@ -1,0 +1,301 @@
+"""Detection: Sigma rules and correlations over event batches -> alerts, live or in a hunt.
+
+``DetectionService.process(batch)`` is the live path: one call per ingested batch, storing new
+alerts and returning them. ``hunt_files`` and ``hunt_store`` run the same detection over files
+(read, not stored) or over the event store, and keep the events behind each alert for reports.
+
+Per batch: evaluate the rules; drop matches of disabled rules and matches an active exclusion
+covers; feed the rest to the correlations; make alerts of the matches of rules that are not
+silenced by a correlation (``generate: false``) and of the correlations that fired.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+import orjson
+import polars as pl
+
+from garde.core.alerts import Alert, AlertStore, Exclusion
+from garde.core.batch import Reject
+from garde.core.filter_match import filter_mask
+from garde.core.filters import Node, parse_filter
+from garde.core.ports import EventStore
+from garde.detect.sigma import SigmaEngine
+from garde.detect.sigma.correlation import CorrelationEngine, CorrelationHit
+from garde.service.ingest import IngestService, parse_task
+
+ALL_RULES = "*"  # an exclusion for this rule id applies to every rule
+EVENTS_PER_ALERT = 20  # events kept per alert for reports
+MAX_KEPT_EVENTS = 50_000  # events kept in one hunt for reports, all alerts together
+KEPT_COLUMNS = (
+    "@timestamp",
+    "event.id",
+    "event.dataset",
+    "event.code",
+    "event.action",
+    "host.name",
+    "user.name",
+    "source.ip",
+    "process.command_line",
+    "message",
+    "log.file.path",
+    "original",
+)
+_CONTEXT = ("event.id", "@timestamp", "host.name", "user.name")
+
+
+@dataclass
+class DetectionStats:
+    batches: int = 0
+    events: int = 0
+    matches: int = 0
+    excluded: int = 0
+    disabled: int = 0
+    alerts: int = 0
+    new_alerts: int = 0
+    seconds: float = 0.0
+    by_level: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class HuntResult:
+    """What a hunt found: alerts (oldest first), the events behind them, and the counts."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stats: DetectionStats = field(default_factory=DetectionStats)
+    files: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    stored: int = 0  # alerts newly added to the alert store
+
+
+@dataclass(frozen=True)
+class _CompiledExclusion:
+    exclusion: Exclusion
+    node: Node
+
+
+class DetectionService:
+    """Sigma detection over batches (see the module docstring)."""
+
+    def __init__(
+        self,
+        engine: SigmaEngine,
+        alert_store: AlertStore,
+        exclusions: Sequence[Exclusion] = (),
+        *,
+        disabled_rules: Iterable[str] = (),
+        correlator: CorrelationEngine | None = None,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ) -> None:
+        self.engine = engine
+        self.alert_store = alert_store
+        self.correlator = correlator or CorrelationEngine(engine.correlations, engine.rules)
+        self.disabled = frozenset(disabled_rules)
+        self._today = today
+        self._exclusions = [_CompiledExclusion(e, parse_filter(e.where)) for e in exclusions]
+        self._info = {r.id: r for r in engine.rules}
+        self.stats = DetectionStats()
+
+    # -- the live path -------------------------------------------------------------------
+
+    def process(self, batch: pl.DataFrame) -> list[Alert]:
+        """Detect in one batch, store the alerts; returns those that were new."""
+        alerts, _ = self.detect(batch)
+        new = self.alert_store.add(alerts) if alerts else []
+        self.stats.new_alerts += len(new)
+        return new
+
+    def detect(self, batch: pl.DataFrame) -> tuple[list[Alert], pl.DataFrame]:
+        """Alerts of one batch (not stored) and the matches that made them."""
+        started = time.perf_counter()
+        self.stats.batches += 1
+        self.stats.events += batch.height
+        matches = self.engine.evaluate(batch) if batch.height else SigmaEngine.empty_matches()
+        self.stats.matches += matches.height
+        if matches.height:
+            matches = self._tune(batch, matches)
+        hits = self.correlator.process(batch, matches)
+        alerts: list[Alert] = []
+        if matches.height or hits:
+            context = batch.select(_CONTEXT)
+            alerts = self._rule_alerts(matches, context) + [self._hit_alert(h, context) for h in hits]
+        self.stats.alerts += len(alerts)
+        self.stats.by_level.update(a.level for a in alerts)
+        self.stats.seconds += time.perf_counter() - started
+        return alerts, matches
+
+    # -- hunts -------------------------------------------------------------------------
+
+    def hunt_files(
+        self,
+        paths: Iterable[str],
+        *,
+        force_format: str | None = None,
+        store_alerts: bool = True,
+        on_planned: Callable[[int], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> HuntResult:
+        """Read files (without storing their events) and hunt through them."""
+        # plan() only reads the files: the event store it would write to is never touched.
+        planner = IngestService(cast(EventStore, None), workers=1)
+        tasks, rejects, _ = planner.plan(paths, force_format)
+        result = HuntResult(files=len({t.path for t in tasks}), rejects=list(rejects))
+        if on_planned:
+            on_planned(sum(t.size for t in tasks))
+
+        def batches() -> Iterator[pl.DataFrame]:
+            for task in tasks:
+                try:
+                    for chunk in parse_task(task):
+                        result.rejects.extend(chunk.rejects)
+                        yield chunk.events
+                except Exception as exc:  # one unreadable file must not end the hunt
+                    reason = f"parser failed: {type(exc).__name__}: {exc}"
+                    result.rejects.append(Reject(task.path, task.start_line, task.format, reason, b""))
+                if progress:
+                    progress(task.size)
+
+        return self._hunt(batches(), result, store_alerts)
+
+    def hunt_store(
+        self,
+        events: EventStore,
+        *,
+        where_sql: str = "TRUE",
+        params: Sequence[object] = (),
+        store_alerts: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ) -> HuntResult:
+        """Hunt through the stored events, in time order."""
+
+        def batches() -> Iterator[pl.DataFrame]:
+            for batch in events.scan(where_sql, params):
+                yield batch
+                if progress:
+                    progress(batch.height)
+
+        return self._hunt(batches(), HuntResult(), store_alerts)
+
+    def _hunt(self, batches: Iterator[pl.DataFrame], result: HuntResult, store_alerts: bool) -> HuntResult:
+        before = DetectionStats(**{k: v for k, v in vars(self.stats).items() if k != "by_level"})
+        for batch in batches:
+            if batch.height == 0:
+                continue
+            alerts, _ = self.detect(batch)
+            if not alerts:
+                continue
+            result.alerts.extend(alerts)
+            _keep_events(batch, alerts, result.events)
+            if store_alerts:
+                result.stored += len(self.alert_store.add(alerts))
+        result.alerts.sort(key=lambda a: (a.first_seen, a.rule_id))
+        now = self.stats
+        result.stats = DetectionStats(
+            batches=now.batches - before.batches,
+            events=now.events - before.events,
+            matches=now.matches - before.matches,
+            excluded=now.excluded - before.excluded,
+            disabled=now.disabled - before.disabled,
+            alerts=len(result.alerts),
+            new_alerts=result.stored,
+            seconds=now.seconds - before.seconds,
+            by_level=Counter(a.level for a in result.alerts),
+        )
+        return result
+
+    # -- tuning and alerts -------------------------------------------------------------
+
+    def _tune(self, batch: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+        if self.disabled:
+            kept = matches.filter(~pl.col("rule_id").is_in(list(self.disabled)))
+            self.stats.disabled += matches.height - kept.height
+            matches = kept
+        today = self._today()
+        active = [c for c in self._exclusions if c.exclusion.active(today)]
+        if not active or matches.height == 0:
+            return matches
+        rows = matches.join(batch, on="event.id", how="left")
+        drop = pl.Series("drop", [False] * rows.height)
+        for c in active:
+            applies = rows["rule_id"] == c.exclusion.rule_id if c.exclusion.rule_id != ALL_RULES else None
+            mask = filter_mask(c.node, rows)
+            drop = drop | (mask & applies if applies is not None else mask)
+        self.stats.excluded += int(drop.sum())
+        return matches.filter(~drop)
+
+    def _rule_alerts(self, matches: pl.DataFrame, context: pl.DataFrame) -> list[Alert]:
+        silenced = self.correlator.silenced_rules
+        if silenced:
+            matches = matches.filter(~pl.col("rule_id").is_in(list(silenced)))
+        if matches.height == 0:
+            return []
+        rows = matches.join(context, on="event.id", how="left")
+        alerts = []
+        for rule_id, event_id, matched, ts, host, user in rows.select(
+            "rule_id", "event.id", "matched", *_CONTEXT[1:]
+        ).iter_rows():
+            info = self._info[rule_id]
+            fields = orjson.loads(matched) if matched else {}
+            alerts.append(
+                Alert.make(
+                    rule_id=rule_id,
+                    title=info.title,
+                    level=info.level,
+                    tags=info.tags,
+                    event_ids=[event_id],
+                    fields=[(str(k), None if v is None else str(v)) for k, v in fields.items()],
+                    first_seen=ts,
+                    last_seen=ts,
+                    host=host,
+                    user=user,
+                    description=info.description,
+                )
+            )
+        return alerts
+
+    def _hit_alert(self, hit: CorrelationHit, context: pl.DataFrame) -> Alert:
+        ids = list(hit.event_ids)
+        known = context.filter(pl.col("event.id").is_in(ids))
+        host = user = None
+        if known.height:
+            first = known.row(0, named=True)
+            host, user = first["host.name"], first["user.name"]
+        fields = [*hit.group, ("correlation", hit.kind), ("count", str(hit.count))]
+        return Alert.make(
+            rule_id=hit.info.id,
+            title=hit.info.title,
+            level=hit.info.level,
+            tags=hit.info.tags,
+            event_ids=ids,
+            fields=fields,
+            first_seen=hit.first,
+            last_seen=hit.last,
+            host=host,
+            user=user,
+            kind="correlation",
+            description=hit.info.description,
+        )
+
+
+def _keep_events(batch: pl.DataFrame, alerts: Sequence[Alert], kept: dict[str, dict[str, Any]]) -> None:
+    """Keep the events behind the alerts (a bounded number) for the report."""
+    room = MAX_KEPT_EVENTS - len(kept)
+    if room <= 0:
+        return
+    wanted = {i for a in alerts for i in a.event_ids[:EVENTS_PER_ALERT]} - kept.keys()
+    if not wanted:
+        return
+    rows = batch.filter(pl.col("event.id").is_in(list(wanted))).select(KEPT_COLUMNS).head(room)
+    for row in rows.iter_rows(named=True):
+        kept[row["event.id"]] = row
