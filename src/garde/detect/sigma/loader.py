@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError
+from sigma.exceptions import SigmaError, SigmaRegularExpressionError
+from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.rule import SigmaRule
 
 from garde.detect.sigma.cache import RuleCache, entry_key, settings_key
@@ -160,8 +161,14 @@ def _zip_members(path: Path, report: LoadReport) -> Iterator[tuple[str, bytes]]:
         report.errors.append(RuleError(str(path), f"unreadable rule pack: {error}"))
 
 
+def _register_modifier_aliases() -> None:
+    """The Sigma spec names ``utf16le`` what pySigma 2.0.1 only knows as ``wide``."""
+    modifier_mapping.setdefault("utf16le", SigmaWideModifier)
+
+
 class _FileCompiler:
     def __init__(self, placeholders: dict[str, list[str]]) -> None:
+        _register_modifier_aliases()
         self.placeholders = placeholders
         self.pipeline = build_pipeline()
 
@@ -176,8 +183,11 @@ class _FileCompiler:
         except (yaml.YAMLError, SigmaError, UnicodeDecodeError, ValueError, TypeError) as bad:
             errors.append(RuleError(source, f"invalid rule file ({type(bad).__name__}): {bad}"))
             return _entry(rules, correlations, errors)
+        # Rule errors are also listed on the collection: report those once, with the rule.
+        per_rule = {str(e) for item in collection.rules for e in item.errors}
         for error in collection.errors:
-            errors.append(RuleError(source, f"invalid rule ({type(error).__name__}): {error}"))
+            if str(error) not in per_rule:
+                errors.append(RuleError(source, _reason(error)))
         for item in collection.rules:
             if isinstance(item, SigmaCorrelationRule):
                 correlations.append(_correlation(item, source, content).to_json())
@@ -201,10 +211,7 @@ class _FileCompiler:
     ) -> CompiledRule | None:
         ident, title = str(rule.id or ""), rule.title or ""
         if rule.errors:
-            first = rule.errors[0]
-            errors.append(
-                RuleError(source, f"invalid rule ({type(first).__name__}): {first}", ident, title)
-            )
+            errors.append(RuleError(source, _reason(rule.errors[0]), ident, title))
             return None
         try:
             self.pipeline.apply(rule)
@@ -212,14 +219,19 @@ class _FileCompiler:
         except (CompileError, UnsupportedLogSource) as error:
             errors.append(RuleError(source, str(error), ident, title))
         except SigmaError as error:
-            errors.append(
-                RuleError(source, f"invalid rule ({type(error).__name__}): {error}", ident, title)
-            )
+            errors.append(RuleError(source, _reason(error), ident, title))
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             errors.append(
                 RuleError(source, f"compile error ({type(error).__name__}): {error}", ident, title)
             )
         return None
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, SigmaRegularExpressionError):
+        # pySigma checks regexes with RE2, a linear-time engine like the one that runs them.
+        return f"regex not supported by the linear-time engine: {error}"
+    return f"invalid rule ({type(error).__name__}): {error}"
 
 
 def _correlation(rule: SigmaCorrelationRule, source: str, content: bytes) -> CorrelationRule:
