@@ -26,6 +26,16 @@ class SimulationConfig:
     write_files: bool = True
     live_last_day: bool = True  # the newest day goes to the live file name (False: follow mode continues it)
 
+    @classmethod
+    def demo(cls, out_dir: Path, staff: int = 300, days: int = 2, seed: int = 1) -> SimulationConfig:
+        """What ``make run`` shows: a short history ending yesterday, every attack scenario, the
+        first of them (password spraying) pinned early on the first morning. Takes a few seconds."""
+        from garde.simulate.scenarios import SCENARIOS
+
+        return cls(
+            out_dir=out_dir, seed=seed, staff=staff, days=days, scenarios=tuple(SCENARIOS), first_attack_hour=8.5
+        )
+
     def validated(self) -> SimulationConfig:
         from garde.simulate.scenarios import SCENARIOS
 

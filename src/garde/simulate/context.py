@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from garde.simulate.calendar import Day
@@ -59,6 +60,7 @@ def country_name(country: str) -> str:
     return COUNTRIES[country][0][1]
 
 
+@lru_cache(maxsize=1024)
 def site_ip(domain: str) -> str:
     """A stable public address for a web site."""
     h = zlib.crc32(domain.encode())

@@ -97,3 +97,13 @@ def test_cli_bad_arguments_raise_input_error(tmp_path: Path, args: list[str]) ->
 def test_cli_needs_a_destination() -> None:
     result = CliRunner().invoke(app, ["simulate", "-q"])
     assert isinstance(result.exception, InputError)
+
+
+def test_demo_configuration_is_quick_and_has_every_attack(tmp_path: Path) -> None:
+    from garde.simulate import SimulationConfig
+
+    result = generate(SimulationConfig.demo(tmp_path, staff=60, days=1))
+    assert {s["scenario"] for s in result.scenarios} == set(SCENARIOS)
+    assert result.label_file is not None
+    assert result.label_file.is_file()
+    assert all(paths for paths in result.files.values())
