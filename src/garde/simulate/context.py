@@ -26,7 +26,7 @@ class Ctx:
 
     def __post_init__(self) -> None:
         if not self.sinks:
-            self.sinks = day_sinks(self.day.index)
+            self.sinks = day_sinks(self.day.day)
         s = self.sinks
         self.sec, self.sys, self.smn, self.fhr = s["winsec"], s["winsys"], s["sysmon"], s["ehr_fhir"]
         self.fw, self.vpn, self.pxy, self.dhc = s["firewall"], s["vpn"], s["proxy"], s["dhcp"]

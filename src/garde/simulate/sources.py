@@ -1,6 +1,6 @@
 """The simulated log sources, their files and formats, and where each record's sim id lives.
 
-Every record carries a deterministic id ``<code>-<day>-<n>`` (for example ``sec-003-0000042``)
+Every record carries a deterministic id ``<code>-<yyyymmdd>-<n>`` (for example ``sec-20261123-0000042``)
 that the label file points at, and a demo marker:
 
 =============  =====================================  =========================================
@@ -26,6 +26,7 @@ backup         backup job reports (Veeam-style), 5424 SD element
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,10 @@ class Sink:
 
     __slots__ = ("_n", "_prefix", "rows", "source")
 
-    def __init__(self, source: Source, day_index: int) -> None:
+    def __init__(self, source: Source, day: date) -> None:
         self.source = source
         self.rows: list[tuple[int, str]] = []
-        self._prefix = f"{source.code}-{day_index:03d}-"
+        self._prefix = f"{source.code}-{day:%Y%m%d}-"  # the date keeps ids unique across runs of other days
         self._n = 0
 
     def new_id(self) -> str:
@@ -76,5 +77,5 @@ class Sink:
         return self.rows
 
 
-def day_sinks(day_index: int) -> dict[str, Sink]:
-    return {s.name: Sink(s, day_index) for s in SOURCES}
+def day_sinks(day: date) -> dict[str, Sink]:
+    return {s.name: Sink(s, day) for s in SOURCES}

@@ -85,7 +85,7 @@ def test_real_time_pacing_follows_timestamps(tmp_path: Path) -> None:
 
 def test_appending_files_rotate_at_midnight(tmp_path: Path) -> None:
     files = AppendingFiles(tmp_path)
-    sink = Sink(SOURCE_BY_NAME["dhcp"], 0)
+    sink = Sink(SOURCE_BY_NAME["dhcp"], date(2026, 11, 20))
     files.new_day(date(2026, 11, 20))
     files.write(sink, "first day")
     files.flush()
