@@ -88,7 +88,9 @@ def check(
         for e in errors:
             table.add_row(Text(e.source), Text(e.rule_id), Text(e.title), Text(e.reason))
         console.print(table)
-        raise typer.Exit(1)
+        # SystemExit, not typer.Exit: main() runs Typer with standalone_mode=False, which turns
+        # typer.Exit(1) into a return value that it drops.
+        raise SystemExit(1)
 
 
 def _set_enabled(rule_id: str, enabled: bool, data_dir: Path | None) -> None:

@@ -48,7 +48,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from garde.core.schema import FIELD_NAMES
-from garde.detect.sigma.fields import SliceFields
+from garde.detect.sigma.fields import COLUMN, decode_original, original_keys, sources
 from garde.detect.sigma.ir import CorrelationRule, RuleError, RuleInfo
 from garde.detect.sigma.pipeline import EVENT_DATA, GENERIC_TO_ECS, WINDOWS_SYSTEM_FIELDS
 
@@ -159,8 +159,7 @@ class CorrelationEngine:
         relevant = matches.filter(pl.col("rule_id").is_in(list(self.rule_ids))) if matches.height else matches
         if relevant.height:
             rows = relevant.select("rule_id", "event.id").join(batch, on="event.id", how="inner")
-            view = SliceFields(rows, self._fields)
-            values = {f: view.view(f).raw.to_list() for f in self._fields}
+            values = _field_values(rows, self._fields)
             times = _micros(rows["@timestamp"])
             rule_ids = rows["rule_id"].to_list()
             event_ids = rows["event.id"].to_list()
@@ -329,6 +328,16 @@ def _hit(spec: _Spec, key: GroupKey, window: list[Entry], count: int) -> Correla
         count=count,
         rule_ids=tuple(sorted({e[3] for e in window})),
     )
+
+
+def _field_values(frame: pl.DataFrame, fields: Sequence[str]) -> dict[str, list[str | None]]:
+    """Each mapped field's values (as text) for the rows, read where the evaluator reads them."""
+    decoded = decode_original(frame["original"], original_keys(fields))
+    values: dict[str, list[str | None]] = {}
+    for name in fields:
+        candidates = [frame[src].cast(pl.String) if kind == COLUMN else decoded[src] for kind, src in sources(name)]
+        values[name] = pl.select(pl.coalesce(candidates)).to_series().to_list()
+    return values
 
 
 def _micros(column: pl.Series) -> list[int | None]:
