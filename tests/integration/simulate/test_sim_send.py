@@ -107,22 +107,25 @@ def test_syslog_udp_delivers_datagrams(tmp_path: Path) -> None:
     receiver.bind(("127.0.0.1", 0))
     receiver.settimeout(0.5)
     received: list[bytes] = []
+    sent = threading.Event()
 
-    def drain() -> None:
-        try:
-            while True:
+    def drain() -> None:  # until the sender is done and the socket has been quiet for a moment
+        while True:
+            try:
                 received.append(receiver.recv(70_000))
-        except TimeoutError:
-            return
+            except TimeoutError:
+                if sent.is_set():
+                    return
 
     thread = threading.Thread(target=drain)
     thread.start()
     try:
         sender = open_sender(f"syslog-udp://127.0.0.1:{receiver.getsockname()[1]}")
-        stats = run(_config(tmp_path), LiveOptions(from_history=True, rate=20_000), sender)
+        stats = run(_config(tmp_path), LiveOptions(from_history=True, rate=5_000), sender)
         sender.close()
-        thread.join()
     finally:
+        sent.set()
+        thread.join()
         receiver.close()
     assert len(received) >= 0.95 * stats.total  # UDP may drop; loopback rarely does
     assert all(d.startswith(b"<") for d in received)
