@@ -79,6 +79,7 @@ def run(
     owner: dict[str, Label] = {}
     emitted: dict[int, list[tuple[str, str]]] = {}
     n = labels_seen = 0
+    pace0: float | None = None
     carry: dict[str, list[tuple[int, str]]] = {}
     last_report = wall0
     try:
@@ -96,11 +97,13 @@ def run(
             for ms, s_i, line in rows:
                 if ms < start_ms:
                     continue
-                due = wall0 + (n / options.rate if options.rate else (ms - start_ms) / 1000)
+                if pace0 is None:  # the clock starts with the first record, not with the first day's generation
+                    pace0 = clock()
+                due = pace0 + (n / options.rate if options.rate else (ms - start_ms) / 1000)
                 paced = bool(options.rate) or not options.from_history
                 while True:
                     now = clock()
-                    if options.duration is not None and now - wall0 >= options.duration:
+                    if options.duration is not None and now - pace0 >= options.duration:
                         return stats
                     if not paced or due <= now:
                         break
