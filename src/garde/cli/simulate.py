@@ -68,12 +68,23 @@ def simulate(
         raise InputError("give --out DIR, --send URL, or both")
     if first_attack_after < 0:
         raise InputError("--first-attack-after must not be negative")
+    first_day = _date(start)
+    # Check every knob before printing anything or opening a connection.
+    SimulationConfig(
+        out_dir=out,
+        seed=seed,
+        staff=staff,
+        days=max(history, 1),
+        start=first_day,
+        scenarios=names,
+        write_files=out is not None,
+    ).validated()
     sender = open_sender(send) if send else None
     if not quiet:
         console.print(Panel(BANNER, style="bold yellow"))
     try:
         if history:
-            _history(out, seed, staff, history, _date(start), names, follow, sender, rate, quiet)
+            _history(out, seed, staff, history, first_day, names, follow, sender, rate, quiet)
         if follow:
             _follow(out, seed, staff, names, sender, rate, duration, first_attack_after, quiet)
     finally:
