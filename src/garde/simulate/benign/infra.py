@@ -38,6 +38,7 @@ def infrastructure_day(ctx: Ctx, staff: int, skip_backup_jobs: frozenset[str] = 
     guests(ctx, staff)
     it_admin(ctx)
     stale_service_account(ctx)
+    machine_accounts(ctx)
 
 
 def servers(ctx: Ctx) -> None:
@@ -250,3 +251,27 @@ def stale_service_account(ctx: Ctx) -> None:
     for ms in range(ctx.day.at(rng.random()), ctx.day.at(24), 1_800_000 + rng.randrange(60_000)):
         windows.logon_failed(ctx.sec, ms, ctx.dc, "svc-scan2mail", 3, copier.ip, "0xC000006A", copier.name)
         windows.ntlm_validate(ctx.sec, ms + 2, ctx.dc, "svc-scan2mail", copier.name, "0xC000006A")
+
+
+def machine_accounts(ctx: Ctx) -> None:
+    """Computers authenticate too, day and night: each renews its tickets and reads policy from
+    a domain controller about every hour (the steady hum of a domain controller's log)."""
+    rng = ctx.rng("machines")
+    dc = ctx.dc
+    start, end = ctx.day.midnight_ms, ctx.day.midnight_ms + 24 * HOUR
+    for host in ctx.org.hosts.values():
+        if host.kind not in ("workstation", "kiosk", "server"):
+            continue
+        account = f"{host.name}$"
+        sid = f"S-1-5-21-3623811015-3361044348-30300820-{20000 + (hash_name(host.name) % 9000)}"
+        t = start + rng.randrange(HOUR)
+        while t < end:
+            windows.service_ticket(ctx.sec, t, dc, account, f"ldap/{dc.split('.')[0].upper()}.chu-demo.local", host.ip)
+            lid = ctx.logon_id()
+            windows.logon(ctx.sec, t + 40, dc, account, sid, 3, host.ip, lid, host.name)
+            windows.logoff(ctx.sec, t + 900, dc, account, sid, 3, lid)
+            t += rng.randrange(50, 130) * 60_000
+
+
+def hash_name(name: str) -> int:
+    return sum((i + 1) * ord(c) for i, c in enumerate(name))
