@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-ENGINE_VERSION = "garde-sigma-1"  # bump whenever the IR or the compiler's output changes
+ENGINE_VERSION = "garde-sigma-2"  # bump whenever the IR or the compiler's output changes
 CACHE_FILE = "sigma-compiled.json"
 
 Entry = dict[str, Any]
@@ -72,9 +72,7 @@ class RuleCache:
         if self.path is None or (not self.dirty and self.used == set(self.entries)):
             return
         kept = {k: v for k, v in self.entries.items() if k in self.used}
-        payload = orjson.dumps(
-            {"engine": ENGINE_VERSION, "settings": self.settings_hash, "entries": kept}
-        )
+        payload = orjson.dumps({"engine": ENGINE_VERSION, "settings": self.settings_hash, "entries": kept})
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".sigma-cache-")
         try:

@@ -131,9 +131,7 @@ class _Builder:
                 return self.atom(Atom(ir.CONTAINS, field, _json_text(str(value).lower())))
             raise CompileError(f"unsupported keyword value: {type(value).__name__}")
         if isinstance(value, SigmaTimestampPart):
-            return self.atom(
-                Atom(ir.TIMEPART, field, str(value.number), value.timestamp_part.name.lower())
-            )
+            return self.atom(Atom(ir.TIMEPART, field, str(value.number), value.timestamp_part.name.lower()))
         if isinstance(value, SigmaNumber):
             return self.atom(Atom(ir.EQ, field, str(value.number)))
         if isinstance(value, SigmaBool):
@@ -147,9 +145,7 @@ class _Builder:
         if isinstance(value, SigmaCIDRExpression):
             return self.atom(Atom(ir.CIDR, field, str(value.network)))
         if isinstance(value, SigmaCompareExpression):
-            return self.atom(
-                Atom(ir.COMPARE, field, str(value.number.number), _COMPARE_OPS[value.op])
-            )
+            return self.atom(Atom(ir.COMPARE, field, str(value.number.number), _COMPARE_OPS[value.op]))
         if isinstance(value, SigmaFieldReference):
             option = "startswith" if value.starts_with else "endswith" if value.ends_with else ""
             return self.atom(Atom(ir.FIELDREF, field, value.field, option))
@@ -169,9 +165,7 @@ def _resolve_placeholders(value: SigmaString, placeholders: Placeholders) -> lis
     for part in value.s:
         if isinstance(part, Placeholder):
             if part.name not in placeholders:
-                raise CompileError(
-                    f"unresolved placeholder: %{part.name}% has no value in the settings"
-                )
+                raise CompileError(f"unresolved placeholder: %{part.name}% has no value in the settings")
             choices.append([list(SigmaString(v).s) for v in placeholders[part.name]])
         else:
             choices.append([[part]])
@@ -203,7 +197,8 @@ def _string_atom(field: str, raw_parts: list[Part], cased: bool, keyword: bool) 
             return Atom(ir.ANY, field)
         if len(parts) == 1 and isinstance(parts[0], str):
             return Atom(ir.CONTAINS, field, text(parts[0]), cased=cased)
-        return Atom(ir.GLOB, field, _glob_regex(parts, text, anchored=False), cased=cased)
+        regex = _glob_regex(parts, text, anchored=False)
+        return Atom(ir.GLOB, field, regex, _longest_literal(parts, text), cased=cased)
     if not parts:
         return Atom(ir.EQ, field, "", cased=cased)
     if parts == [star]:
@@ -221,7 +216,13 @@ def _string_atom(field: str, raw_parts: list[Part], cased: bool, keyword: bool) 
         kind = kinds.get((tuple(shape[0]), tuple(shape[1])))
         if kind is not None:
             return Atom(kind, field, text(literal[0]), cased=cased)
-    return Atom(ir.GLOB, field, _glob_regex(parts, text, anchored=True), cased=cased)
+    regex = _glob_regex(parts, text, anchored=True)
+    return Atom(ir.GLOB, field, regex, _longest_literal(parts, text), cased=cased)
+
+
+def _longest_literal(parts: list[Part], text: Any) -> str:
+    """A piece every match contains: lets a cheap multi-pattern pass pick candidates."""
+    return max((str(text(p)) for p in parts if isinstance(p, str)), key=len, default="")
 
 
 def _glob_regex(parts: list[Part], text: Any, anchored: bool) -> str:
@@ -244,9 +245,7 @@ def _json_text(s: str) -> str:
 
 def _regex_atom(field: str, value: SigmaRegularExpression) -> Atom:
     if value.regexp.contains_placeholder():
-        raise CompileError(
-            "unresolved placeholder: regular expressions with placeholders are not supported"
-        )
+        raise CompileError("unresolved placeholder: regular expressions with placeholders are not supported")
     pattern = value.regexp.original if hasattr(value.regexp, "original") else str(value.regexp)
     flags = "".join(sorted(_REGEX_FLAGS[f] for f in value.flags))
     full = f"(?{flags}){pattern}" if flags else pattern
@@ -263,6 +262,4 @@ def check_regex(pattern: str) -> None:
         pl.Series([""], dtype=pl.String).str.contains(pattern)
     except Exception as error:  # polars raises ComputeError; keep its first line as the reason
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CompileError(
-            f"regex not supported by the linear-time engine: {pattern!r} ({first})"
-        ) from error
+        raise CompileError(f"regex not supported by the linear-time engine: {pattern!r} ({first})") from error

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from garde.detect.sigma.evaluator import MATCH_SCHEMA, GroupPlan, evaluate, plan_groups
+from garde.detect.sigma.evaluator import MATCH_SCHEMA, Evaluator
 from garde.detect.sigma.ir import CompiledRule, CorrelationRule, RuleInfo
 from garde.detect.sigma.loader import LoadReport, load_rules, load_texts
 
@@ -15,14 +15,12 @@ from garde.detect.sigma.loader import LoadReport, load_rules, load_texts
 class SigmaEngine:
     """Evaluates compiled Sigma detection rules over event batches."""
 
-    def __init__(
-        self, rules: Sequence[CompiledRule], correlations: Sequence[CorrelationRule] = ()
-    ) -> None:
+    def __init__(self, rules: Sequence[CompiledRule], correlations: Sequence[CorrelationRule] = ()) -> None:
         self.compiled: tuple[CompiledRule, ...] = tuple(rules)
         self.correlations: tuple[CorrelationRule, ...] = tuple(correlations)
         self.rules: tuple[RuleInfo, ...] = tuple(r.info for r in self.compiled)
         self._by_id = {r.id: r for r in self.rules}
-        self._groups: list[GroupPlan] = plan_groups(self.compiled)
+        self._evaluator = Evaluator(self.compiled)
 
     @classmethod
     def from_paths(
@@ -58,7 +56,7 @@ class SigmaEngine:
         ``matched`` is a JSON object of the fields the rule tests positively and their values
         in that event (absent ones as null), for the alert to show.
         """
-        return evaluate(self._groups, batch)
+        return self._evaluator.evaluate(batch)
 
     @staticmethod
     def empty_matches() -> pl.DataFrame:

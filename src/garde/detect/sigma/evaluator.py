@@ -12,18 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
-import orjson
 import polars as pl
 
 from garde.detect.sigma import ir
-from garde.detect.sigma.fields import SliceFields, decode_original
+from garde.detect.sigma.bulk import FieldMatcher, build_matchers
+from garde.detect.sigma.fields import COLUMN, field_frame, sources
 from garde.detect.sigma.ir import Atom, CompiledRule, Node
-from garde.detect.sigma.logsources import Clause, Route, route_for
-from garde.detect.sigma.matchers import AtomMasks, BoolArray, Mask, literal_atoms_by_field
+from garde.detect.sigma.logsources import Route, route_for
+from garde.detect.sigma.matchers import AtomMasks, Mask
+from garde.detect.sigma.routing import Router, Rows
 
-Rows = npt.NDArray[np.intp]
 MATCH_SCHEMA = pl.Schema({"rule_id": pl.String, "event.id": pl.String, "matched": pl.String})
+_ALWAYS = frozenset({"original", "event.id", "message", "@timestamp"})
 _SELECTOR_KEYS = {
     "channel": "winlog.channel",
     "event_id": "winlog.event_id",
@@ -32,51 +32,74 @@ _SELECTOR_KEYS = {
 
 
 @dataclass(frozen=True)
-class GroupPlan:
-    """The rules of one log source, their distinct atoms and the fields they read."""
+class RulePlan:
+    """Rules evaluated together: their distinct atoms and the fields and columns they read."""
 
-    route: Route
     rules: tuple[CompiledRule, ...]
     atoms: tuple[Atom, ...]
     conditions: tuple[Node, ...]  # per rule, atom indices into ``atoms``
     shown_fields: tuple[tuple[str, ...], ...]  # per rule, the fields an alert shows
     fields: tuple[str, ...]
-    literal_by_field: dict[str, list[int]]
+    columns: tuple[str, ...]  # batch columns to take along for these fields
+    keyword_literals: list[str] | None  # each keyword match holds one (None: no such list)
+    matchers: dict[str, FieldMatcher]
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """The rules of one log source and the rows they can match."""
+
+    route: Route
+    rules: tuple[CompiledRule, ...]
 
 
 def plan_groups(rules: Sequence[CompiledRule]) -> list[GroupPlan]:
     by_route: dict[str, list[CompiledRule]] = {}
     for rule in rules:
         by_route.setdefault(rule.route, []).append(rule)
-    return [_plan(members) for members in by_route.values()]
+    return [GroupPlan(route_for(m[0].info.logsource), tuple(m)) for m in by_route.values()]
 
 
-def _plan(rules: list[CompiledRule]) -> GroupPlan:
+def plan_rules(rules: Sequence[CompiledRule]) -> RulePlan:
     index: dict[tuple[str, str, str, str, bool], int] = {}
     atoms: list[Atom] = []
     conditions: list[Node] = []
     shown: list[tuple[str, ...]] = []
     for rule in rules:
-        local_to_group = []
+        local_to_shared = []
         for atom in rule.atoms:
             if atom.key not in index:
                 index[atom.key] = len(atoms)
                 atoms.append(atom)
-            local_to_group.append(index[atom.key])
-        conditions.append(_renumber(rule.condition, local_to_group))
+            local_to_shared.append(index[atom.key])
+        conditions.append(_renumber(rule.condition, local_to_shared))
         positive = _positive_atoms(rule.condition, negated=False)
         names = dict.fromkeys(rule.atoms[i].field for i in positive)
         shown.append(tuple(n for n in names if n != ir.KEYWORD_FIELD))
     fields = {a.field for a in atoms} | {a.value for a in atoms if a.kind == ir.FIELDREF}
-    return GroupPlan(
-        route=route_for(rules[0].info.logsource),
+    columns = {src for f in fields for kind, src in sources(f) if kind == COLUMN}
+    return RulePlan(
         rules=tuple(rules),
         atoms=tuple(atoms),
         conditions=tuple(conditions),
         shown_fields=tuple(shown),
         fields=tuple(sorted(fields)),
-        literal_by_field=literal_atoms_by_field(atoms),
+        columns=tuple(sorted(columns | _ALWAYS)),
+        matchers=build_matchers(atoms),
+        keyword_literals=_keyword_literals(atoms),
     )
+
+
+def _keyword_literals(atoms: list[Atom]) -> list[str] | None:
+    literals = []
+    for atom in atoms:
+        if atom.field != ir.KEYWORD_FIELD:
+            continue
+        piece = atom.option if atom.kind == ir.GLOB else atom.value
+        if atom.kind not in (ir.CONTAINS, ir.GLOB) or not piece or atom.cased:
+            return None
+        literals.append(piece)
+    return sorted(set(literals))
 
 
 def _renumber(node: Node, mapping: list[int]) -> Node:
@@ -101,51 +124,64 @@ def _positive_atoms(node: Node, negated: bool) -> list[int]:
     return []
 
 
-def evaluate(groups: Sequence[GroupPlan], batch: pl.DataFrame) -> pl.DataFrame:
-    """Matches of every group's rules over a batch in the event schema."""
-    if batch.height == 0 or not groups:
-        return pl.DataFrame(schema=MATCH_SCHEMA)
-    router = _Router(batch)
-    parts: list[pl.DataFrame] = []
-    for group in groups:
-        rows = router.rows(group.route)
-        if rows is None or len(rows) == 0:
-            continue
-        frame = batch if len(rows) == batch.height else batch[rows]
-        parts.extend(_evaluate_group(group, frame))
-    if not parts:
-        return pl.DataFrame(schema=MATCH_SCHEMA)
-    return pl.concat(parts, how="vertical")
+class Evaluator:
+    """Routes each batch's rows to the rule groups of their log source and evaluates them.
+
+    Rows are partitioned by the set of groups they belong to, so that each row's fields are
+    decoded once and an atom shared by several groups is evaluated once for those rows.
+    """
+
+    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+        self.groups = plan_groups(rules)
+        self._router = Router([g.route for g in self.groups])
+        self._plans: dict[tuple[int, ...], RulePlan] = {}
+
+    def evaluate(self, batch: pl.DataFrame) -> pl.DataFrame:
+        if batch.height == 0 or not self.groups:
+            return pl.DataFrame(schema=MATCH_SCHEMA)
+        parts: list[pl.DataFrame] = []
+        for key, rows in self._router.partitions(batch):
+            plan = self._plan(key)
+            frame = batch.select(plan.columns)
+            parts.extend(_evaluate_rows(plan, frame if len(rows) == batch.height else frame[rows]))
+        if not parts:
+            return pl.DataFrame(schema=MATCH_SCHEMA)
+        return pl.concat(parts, how="vertical")
+
+    def _plan(self, key: tuple[int, ...]) -> RulePlan:
+        found = self._plans.get(key)
+        if found is None:
+            rules = [rule for gid in key for rule in self.groups[gid].rules]
+            found = self._plans[key] = plan_rules(rules)
+        return found
 
 
-def _evaluate_group(group: GroupPlan, frame: pl.DataFrame) -> list[pl.DataFrame]:
-    fields = SliceFields(frame, group.fields)
-    masks = AtomMasks(group.atoms, group.literal_by_field, fields)
+def _evaluate_rows(plan: RulePlan, frame: pl.DataFrame) -> list[pl.DataFrame]:
+    fields = field_frame(frame, plan.fields, plan.keyword_literals)
+    masks = AtomMasks(plan.atoms, plan.matchers, fields, frame["@timestamp"])
     out = []
-    for rule, condition, shown in zip(
-        group.rules, group.conditions, group.shown_fields, strict=True
-    ):
-        mask = _evaluate_node(condition, masks, len(fields))
+    for rule, condition, shown in zip(plan.rules, plan.conditions, plan.shown_fields, strict=True):
+        mask = _evaluate_node(condition, masks)
         if mask is False:
             continue
-        rows = np.arange(len(fields)) if mask is True else np.flatnonzero(mask)
+        rows = np.arange(frame.height) if mask is True else np.flatnonzero(mask)
         if len(rows) == 0:
             continue
         out.append(_matches(rule.info.id, frame, fields, shown, rows))
     return out
 
 
-def _evaluate_node(node: Node, masks: AtomMasks, size: int) -> Mask:
+def _evaluate_node(node: Node, masks: AtomMasks) -> Mask:
     op = node[0]
     if op == "atom":
         return masks.mask(node[1])
     if op == "not":
-        inner = _evaluate_node(node[1], masks, size)
+        inner = _evaluate_node(node[1], masks)
         return (not inner) if isinstance(inner, bool) else ~inner
     if op == "and":
         acc: Mask = True
         for child in node[1]:
-            value = _evaluate_node(child, masks, size)
+            value = _evaluate_node(child, masks)
             if value is False:
                 return False
             if value is True:
@@ -157,7 +193,7 @@ def _evaluate_node(node: Node, masks: AtomMasks, size: int) -> Mask:
     if op == "or":
         any_acc: Mask = False
         for child in node[1]:
-            value = _evaluate_node(child, masks, size)
+            value = _evaluate_node(child, masks)
             if value is True:
                 return True
             if value is False:
@@ -168,11 +204,11 @@ def _evaluate_node(node: Node, masks: AtomMasks, size: int) -> Mask:
 
 
 def _matches(
-    rule_id: str, frame: pl.DataFrame, fields: SliceFields, shown: tuple[str, ...], rows: Rows
+    rule_id: str, frame: pl.DataFrame, fields: pl.DataFrame, shown: tuple[str, ...], rows: Rows
 ) -> pl.DataFrame:
     taken = pl.Series(rows, dtype=pl.Int64)
     if shown:
-        values = pl.DataFrame({name: fields.view(name).raw.gather(taken) for name in shown})
+        values = fields.select(shown)[taken]
         matched = values.select(pl.struct(pl.all()).struct.json_encode()).to_series()
     else:
         matched = pl.repeat("{}", len(rows), dtype=pl.String, eager=True)
@@ -183,62 +219,3 @@ def _matches(
             "matched": matched,
         }
     )
-
-
-class _Router:
-    """Row selection per route over one batch; clause masks are shared between routes."""
-
-    def __init__(self, batch: pl.DataFrame) -> None:
-        self.batch = batch
-        self._selectors: pl.DataFrame | None = None
-        self._clauses: dict[bytes, BoolArray] = {}
-
-    def _selector_frame(self) -> pl.DataFrame:
-        if self._selectors is None:
-            decoded = decode_original(self.batch["original"], list(_SELECTOR_KEYS.values()))
-            event_id = decoded["winlog.event_id"].fill_null(self.batch["event.code"])
-            self._selectors = pl.DataFrame(
-                {
-                    "channel": decoded["winlog.channel"].str.to_lowercase(),
-                    "event_id": event_id.str.strip_chars(),
-                    "provider": decoded["winlog.provider_name"].str.to_lowercase(),
-                }
-            )
-        return self._selectors
-
-    def rows(self, route: Route) -> Rows | None:
-        mask: BoolArray | None = None
-        for clause in route:
-            clause_mask = self._clause(clause)
-            mask = clause_mask if mask is None else (mask | clause_mask)
-        return None if mask is None else np.flatnonzero(mask)
-
-    def _clause(self, clause: Clause) -> BoolArray:
-        key = orjson.dumps(clause, option=orjson.OPT_SORT_KEYS)
-        found = self._clauses.get(key)
-        if found is None:
-            found = self._clauses[key] = self._compute_clause(clause)
-        return found
-
-    def _compute_clause(self, clause: Clause) -> BoolArray:
-        result = np.ones(self.batch.height, dtype=np.bool_)
-        for selector, accepted in clause.items():
-            if selector in _SELECTOR_KEYS:
-                values = self._selector_frame()[selector]
-            else:
-                values = self.batch[selector].cast(pl.String).str.to_lowercase()
-            result &= _accepts(values, accepted)
-        return result
-
-
-def _accepts(values: pl.Series, accepted: list[str]) -> BoolArray:
-    exact = [a for a in accepted if "*" not in a]
-    result = values.is_in(exact) if exact else pl.repeat(False, len(values), eager=True)
-    for pattern in accepted:
-        if pattern == "*":
-            result = result | values.is_not_null()
-        elif pattern.endswith("*"):
-            result = result | values.str.starts_with(pattern[:-1])
-        elif pattern.startswith("*"):
-            result = result | values.str.ends_with(pattern[1:])
-    return result.fill_null(False).to_numpy().astype(np.bool_, copy=False)

@@ -1,30 +1,25 @@
 """Field values for a slice of a batch: where a mapped Sigma field is read, decoded once.
 
 A field name resolves to candidates tried in order, per row (first present value wins):
-the name in ``original`` (or the event-schema column of that name), then the rule's own
-name (``winlog.event_data.X`` -> ``X``; an ECS column -> the generic names mapped onto it).
-Each field is then dictionary-encoded: its distinct lower-cased values (``uniques``) and, per
-row, a code into them (0 for an absent value), so string tests run once per distinct value.
+the name in ``original`` (or the event-schema column of that name), then for an ECS column
+the rule's own generic names mapped onto it (``url.full`` -> ``c-uri`` in ``original``).
+The keyword pseudo-field is the message plus every value of ``original`` (keys removed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import cached_property
+from collections.abc import Collection, Iterable
 
-import numpy as np
-import numpy.typing as npt
 import orjson
 import polars as pl
 
 from garde.core.schema import EVENT_SCHEMA
 from garde.detect.sigma import ir
-from garde.detect.sigma.pipeline import ECS_FALLBACK, EVENT_DATA
+from garde.detect.sigma.pipeline import ECS_FALLBACK
 
 COLUMN = "column"
 ORIGINAL = "original"
 Source = tuple[str, str]
-Codes = npt.NDArray[np.int64]
 
 # Keys of the JSON object in ``original`` are dropped for keyword search: values only.
 _JSON_KEY = r'"(?:[^"\\]|\\.)*":'
@@ -32,10 +27,9 @@ _JSON_KEY = r'"(?:[^"\\]|\\.)*":'
 
 def sources(name: str) -> list[Source]:
     """Where to read a (mapped) field, in order of preference."""
-    names = [name]
-    if name.startswith(EVENT_DATA):
-        names.append(name[len(EVENT_DATA) :])
-    names.extend(ECS_FALLBACK.get(name, []))
+    # Windows fields (winlog.*) have no fallback: Garde's EVTX and Winlogbeat parsers always
+    # write them under those names, and each extra candidate costs a decode per row.
+    names = [name, *ECS_FALLBACK.get(name, [])]
     found: list[Source] = []
     for candidate in names:
         if candidate in EVENT_SCHEMA and candidate != "original":
@@ -48,9 +42,7 @@ def sources(name: str) -> list[Source]:
 
 
 def original_keys(fields: Iterable[str]) -> list[str]:
-    keys = {
-        src for f in fields if f != ir.KEYWORD_FIELD for kind, src in sources(f) if kind == ORIGINAL
-    }
+    keys = {src for f in fields if f != ir.KEYWORD_FIELD for kind, src in sources(f) if kind == ORIGINAL}
     return sorted(keys)
 
 
@@ -79,91 +71,69 @@ def _valid_json_only(original: pl.Series) -> pl.Series:
     return pl.Series(original.name, [valid(t) for t in original.to_list()], dtype=pl.String)
 
 
-class FieldView:
-    """One field over a slice: raw values, lower-cased values, and their dictionary encoding."""
+def field_frame(frame: pl.DataFrame, fields: Iterable[str], keyword_literals: list[str] | None = None) -> pl.DataFrame:
+    """One String column per field for the rows of ``frame``, in one query: ``original`` is
+    decoded once, candidates coalesced.
 
-    def __init__(self, raw: pl.Series) -> None:
-        self.raw = raw
-
-    @cached_property
-    def lower(self) -> pl.Series:
-        return self.raw.str.to_lowercase()
-
-    @cached_property
-    def _lower_encoding(self) -> tuple[pl.Series, Codes]:
-        return _encode(self.lower)
-
-    @cached_property
-    def _raw_encoding(self) -> tuple[pl.Series, Codes]:
-        return _encode(self.raw)
-
-    @property
-    def uniques(self) -> pl.Series:
-        """Distinct lower-cased values; index i has code i + 1."""
-        return self._lower_encoding[0]
-
-    @property
-    def codes(self) -> Codes:
-        return self._lower_encoding[1]
-
-    @property
-    def raw_uniques(self) -> pl.Series:
-        return self._raw_encoding[0]
-
-    @property
-    def raw_codes(self) -> Codes:
-        return self._raw_encoding[1]
-
-    @cached_property
-    def present(self) -> npt.NDArray[np.bool_]:
-        return self.raw.is_not_null().to_numpy()
+    The keyword pseudo-field is built only for rows holding one of ``keyword_literals`` (each
+    keyword match contains one of them; None: no such filter) and is null elsewhere.
+    """
+    wanted = sorted(set(fields) - {ir.KEYWORD_FIELD})
+    keys = original_keys(wanted)
+    result = _query_fields(frame, wanted, keys) if wanted else pl.DataFrame(height=frame.height)
+    if ir.KEYWORD_FIELD in fields:
+        result = result.with_columns(_keyword_text(frame, keyword_literals))
+    return result
 
 
-def _encode(values: pl.Series) -> tuple[pl.Series, Codes]:
-    frame = pl.DataFrame({"v": values}).with_columns(
-        code=pl.col("v").rank("dense").fill_null(0).cast(pl.Int64)
-    )
-    uniques = (
-        frame.filter(pl.col("code") > 0).group_by("code").agg(pl.col("v").first()).sort("code")["v"]
-    )
-    return uniques, frame["code"].to_numpy()
+def _query_fields(frame: pl.DataFrame, wanted: list[str], keys: list[str]) -> pl.DataFrame:
+    try:
+        return _field_query(frame, wanted, keys).collect()
+    except pl.exceptions.ComputeError:
+        # One malformed record must not blind the batch: blank it and decode the rest.
+        repaired = frame.with_columns(_valid_json_only(frame["original"]))
+        return _field_query(repaired, wanted, keys).collect()
 
 
-class SliceFields:
-    """The fields a rule group reads, over the rows of a batch routed to that group."""
+def _keyword_text(frame: pl.DataFrame, literals: list[str] | None) -> pl.Series:
+    if literals is None:
+        return frame.select(_full_text().alias(ir.KEYWORD_FIELD)).to_series()
+    if not literals:
+        return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(ir.KEYWORD_FIELD)
+    raw = pl.concat_str([pl.struct(pl.col("message")).struct.json_encode(), pl.col("original")], ignore_nulls=True)
+    if all(lit.isascii() for lit in literals):
+        candidate = raw.str.contains_any(literals, ascii_case_insensitive=True)
+    else:
+        candidate = raw.str.to_lowercase().str.contains_any(literals)
+    rows = frame.select(candidate.fill_null(False)).to_series()
+    text = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(ir.KEYWORD_FIELD)
+    if rows.any():
+        hits = frame.filter(rows).select(_full_text()).to_series()
+        text = text.scatter(rows.arg_true(), hits)
+    return text
 
-    def __init__(self, frame: pl.DataFrame, fields: Iterable[str]) -> None:
-        self.frame = frame
-        wanted = sorted(set(fields))
-        self._decoded = decode_original(frame["original"], original_keys(wanted))
-        self._views: dict[str, FieldView] = {}
 
-    def __len__(self) -> int:
-        return self.frame.height
-
-    def view(self, name: str) -> FieldView:
-        found = self._views.get(name)
-        if found is None:
-            found = self._views[name] = FieldView(self._values(name))
-        return found
-
-    def _values(self, name: str) -> pl.Series:
+def _field_query(frame: pl.DataFrame, wanted: list[str], keys: list[str]) -> pl.LazyFrame:
+    decoded = "\0decoded"
+    query = frame.lazy()
+    if keys:
+        dtype = pl.Struct({k: pl.String for k in keys})
+        query = query.with_columns(pl.col("original").str.json_decode(dtype=dtype).alias(decoded))
+    columns: list[pl.Expr] = []
+    for name in wanted:
         if name == ir.KEYWORD_FIELD:
-            return self._full_text()
-        columns: list[pl.Series] = []
-        for kind, source in sources(name):
-            if kind == COLUMN:
-                columns.append(self.frame[source].cast(pl.String))
-            else:
-                columns.append(self._decoded[source])
-        if len(columns) == 1:
-            return columns[0].alias(name)
-        return pl.select(pl.coalesce(columns)).to_series().alias(name)
+            columns.append(_full_text().alias(name))
+            continue
+        candidates = [
+            pl.col(src).cast(pl.String) if kind == COLUMN else pl.col(decoded).struct.field(src)
+            for kind, src in sources(name)
+        ]
+        columns.append(pl.coalesce(candidates).alias(name) if len(candidates) > 1 else candidates[0].alias(name))
+    return query.select(columns)
 
-    def _full_text(self) -> pl.Series:
-        """Message and every original value, JSON-escaped (keyword patterns are escaped alike)."""
-        message = pl.struct(pl.col("message")).struct.json_encode()
-        text = pl.concat_str([message, pl.col("original").fill_null("")], separator="\n")
-        return self.frame.select(
-            text.str.replace_all(_JSON_KEY, "").alias(ir.KEYWORD_FIELD)
-        ).to_series()
+
+def _full_text() -> pl.Expr:
+    """Message and every original value, JSON-escaped (keyword patterns are escaped alike)."""
+    message = pl.struct(pl.col("message")).struct.json_encode()
+    text = pl.concat_str([message, pl.col("original").fill_null("")], separator="\n")
+    return text.str.replace_all(_JSON_KEY, "")

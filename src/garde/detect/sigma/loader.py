@@ -133,9 +133,7 @@ def _sources(paths: Iterable[str | Path], report: LoadReport) -> Iterator[tuple[
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = sorted(
-                p for p in path.rglob("*") if p.suffix.lower() in RULE_SUFFIXES and p.is_file()
-            )
+            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in RULE_SUFFIXES and p.is_file())
         elif path.is_file():
             files = [path]
         else:
@@ -206,9 +204,7 @@ class _FileCompiler:
             )
         return _entry(rules, correlations, errors)
 
-    def _compile_rule(
-        self, rule: SigmaRule, source: str, errors: list[RuleError]
-    ) -> CompiledRule | None:
+    def _compile_rule(self, rule: SigmaRule, source: str, errors: list[RuleError]) -> CompiledRule | None:
         ident, title = str(rule.id or ""), rule.title or ""
         if rule.errors:
             errors.append(RuleError(source, _reason(rule.errors[0]), ident, title))
@@ -221,9 +217,7 @@ class _FileCompiler:
         except SigmaError as error:
             errors.append(RuleError(source, _reason(error), ident, title))
         except (ValueError, TypeError, KeyError, AttributeError) as error:
-            errors.append(
-                RuleError(source, f"compile error ({type(error).__name__}): {error}", ident, title)
-            )
+            errors.append(RuleError(source, f"compile error ({type(error).__name__}): {error}", ident, title))
         return None
 
 
@@ -240,7 +234,5 @@ def _correlation(rule: SigmaCorrelationRule, source: str, content: bytes) -> Cor
     return CorrelationRule(info, content.decode("utf-8", "replace"), refs)
 
 
-def _entry(
-    rules: list[dict[str, Any]], correlations: list[dict[str, Any]], errors: list[RuleError]
-) -> dict[str, Any]:
+def _entry(rules: list[dict[str, Any]], correlations: list[dict[str, Any]], errors: list[RuleError]) -> dict[str, Any]:
     return {"rules": rules, "correlations": correlations, "errors": [e.to_json() for e in errors]}

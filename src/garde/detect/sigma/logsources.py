@@ -56,9 +56,7 @@ WINDOWS_SERVICES: dict[str, list[str]] = {
         "microsoft-windows-applocker/packaged app-execution",
     ],
     "security-mitigations": ["microsoft-windows-security-mitigations*"],
-    "terminalservices-localsessionmanager": [
-        "microsoft-windows-terminalservices-localsessionmanager/operational"
-    ],
+    "terminalservices-localsessionmanager": ["microsoft-windows-terminalservices-localsessionmanager/operational"],
     "openssh": ["openssh/operational"],
     "ldap": ["microsoft-windows-ldap-client/debug"],
     "ldap_debug": ["microsoft-windows-ldap-client/debug"],
@@ -131,9 +129,7 @@ OTHER_CATEGORIES: dict[str, Route] = {
         {"event.category": ["web"], "event.module": ["proxy*"]},
     ],
     "webserver": [{"event.dataset": ["webserver*", "apache*", "nginx*", "iis*"]}],
-    "firewall": [
-        {"event.category": ["network"], "event.dataset": ["firewall*", "*.firewall", "*.traffic"]}
-    ],
+    "firewall": [{"event.category": ["network"], "event.dataset": ["firewall*", "*.firewall", "*.traffic"]}],
     "dns": [{"event.dataset": ["dns*", "*.dns"]}],
     "antivirus": [{"event.dataset": ["antivirus*", "*.antivirus"]}],
     "database": [{"event.dataset": ["database*", "*.database"]}],

@@ -1,16 +1,14 @@
-"""Atom evaluation over one routed slice: each distinct atom once, on distinct values.
+"""Atom masks over one partition of a batch, each distinct atom computed at most once.
 
-String atoms run on a field's distinct lower-cased values. All contains/startswith/endswith
-atoms of a field share one Aho-Corasick pass (``str.extract_many``); candidates are then
-checked for position in one vectorised step. The result per distinct value is broadcast back
-to the rows through the dictionary codes. A mask is a numpy bool array over the slice's rows,
-or ``False`` when nothing matched (so rule evaluation can stop early).
+String atoms come from ``bulk`` (all of a field's at once, on distinct values); the others
+(null/exists, cidr, numeric, field references, time parts) are computed when a rule needs them,
+cidr and numeric ones on distinct values too. A mask is a numpy bool array over the
+partition's rows, or ``False`` when nothing matched (so rule evaluation can stop early).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,7 +16,7 @@ import numpy.typing as npt
 import polars as pl
 
 from garde.detect.sigma import ir
-from garde.detect.sigma.fields import FieldView, SliceFields
+from garde.detect.sigma.bulk import FieldMatcher, bulk_hits, is_bulk
 from garde.detect.sigma.ir import Atom
 
 BoolArray = npt.NDArray[np.bool_]
@@ -26,16 +24,18 @@ Mask = BoolArray | bool
 
 
 class AtomMasks:
-    """Lazily computed, memoised masks of a group's distinct atoms over one slice."""
+    """Masks of a partition's distinct atoms: bulk ones from one query, others on demand."""
 
     def __init__(
-        self, atoms: Sequence[Atom], literal_by_field: dict[str, list[int]], fields: SliceFields
+        self, atoms: Sequence[Atom], matchers: dict[str, FieldMatcher], fields: pl.DataFrame, timestamps: pl.Series
     ) -> None:
         self.atoms = atoms
-        self.literal_by_field = literal_by_field
         self.fields = fields
+        self.timestamps = timestamps
+        self.size = fields.height
         self._masks: dict[int, Mask] = {}
-        self._per_unique: dict[int, BoolArray] = {}
+        self._hits = bulk_hits(matchers, fields)
+        self._present: dict[str, BoolArray] = {}
 
     def mask(self, index: int) -> Mask:
         found = self._masks.get(index)
@@ -43,134 +43,70 @@ class AtomMasks:
             found = self._masks[index] = self._compute(index)
         return found
 
+    def present(self, field: str) -> BoolArray:
+        found = self._present.get(field)
+        if found is None:
+            found = self._present[field] = self.fields[field].is_not_null().to_numpy()
+        return found
+
     def _compute(self, index: int) -> Mask:
         atom = self.atoms[index]
-        view = self.fields.view(atom.field)
-        if atom.kind == ir.FIELDREF:
-            return _nonempty(_fieldref(view, self.fields.view(atom.value), atom.option))
-        if atom.kind == ir.TIMEPART:
-            return _nonempty(_timepart(self.fields.frame["@timestamp"], atom))
-        if atom.kind in ir.LITERAL_KINDS and not atom.cased and atom.value:
-            if index not in self._per_unique:
-                self._literal_pass(atom.field, view)
-            per_unique = self._per_unique.pop(index)
-            codes = view.codes
-        elif atom.kind in (ir.REGEX, ir.CIDR, ir.COMPARE) or atom.cased:
-            per_unique = _with_null_slot(_on_values(atom, view.raw_uniques))
-            codes = view.raw_codes
-        else:
-            absent = atom.kind == ir.NULL or _exists_on_absent(atom)
-            per_unique = _with_null_slot(_on_values(atom, view.uniques), null=absent)
-            codes = view.codes
-        if not per_unique.any():
-            return False
-        return per_unique[codes]
-
-    def _literal_pass(self, field: str, view: FieldView) -> None:
-        """Every uncased literal atom of ``field`` at once: one multi-pattern scan."""
-        indices = self.literal_by_field[field]
-        uniques = view.uniques
-        size = len(uniques) + 1
-        results = {i: np.zeros(size, dtype=np.bool_) for i in indices}
-        equal = [i for i in indices if self.atoms[i].kind == ir.EQ]
-        if equal:
-            position = {value: code for code, value in enumerate(uniques.to_list(), start=1)}
-            for i in equal:
-                code = position.get(self.atoms[i].value)
-                if code is not None:
-                    results[i][code] = True
-        partial = [i for i in indices if self.atoms[i].kind != ir.EQ]
-        if partial and len(uniques):
-            for i, codes in _scan(uniques, [self.atoms[i] for i in partial], partial).items():
-                results[i][codes] = True
-        self._per_unique.update(results)
+        if is_bulk(atom):
+            rows = self._hits.get(index)
+            if rows is None:
+                return False
+            mask = np.zeros(self.size, dtype=np.bool_)
+            mask[rows] = True
+            return mask
+        kind = atom.kind
+        if kind == ir.FIELDREF:
+            return _nonempty(_fieldref(self.fields[atom.field], self.fields[atom.value], atom.option))
+        if kind == ir.TIMEPART:
+            return _nonempty(_timepart(self.timestamps, atom))
+        present = self.present(atom.field)
+        if kind == ir.NULL or (kind == ir.EXISTS and atom.value == "false"):
+            return _nonempty(~present)
+        if kind in (ir.ANY, ir.EXISTS) or (kind == ir.CONTAINS or kind == ir.STARTSWITH or kind == ir.ENDSWITH):
+            return _nonempty(present.copy())  # exists, lone ``*``, or an empty pattern
+        values = self.fields[atom.field]
+        if kind == ir.EQ:  # the empty string
+            return _nonempty((values == "").fill_null(False).to_numpy())
+        return _nonempty(_on_distinct(values, atom))
 
 
-def _scan(
-    uniques: pl.Series, atoms: list[Atom], ids: list[int]
-) -> dict[int, npt.NDArray[np.int64]]:
-    patterns = sorted({a.value for a in atoms})
-    hits = (
-        pl.DataFrame({"code": np.arange(1, len(uniques) + 1), "v": uniques})
-        .with_columns(hit=pl.col("v").str.extract_many(patterns, overlapping=True))
-        .explode("hit")
-        .drop_nulls("hit")
-        .unique(["code", "hit"])
-    )
-    wanted = pl.DataFrame(
-        {"hit": [a.value for a in atoms], "atom": ids, "kind": [a.kind for a in atoms]}
-    )
-    verified = hits.join(wanted, on="hit").filter(
-        (pl.col("kind") == ir.CONTAINS)
-        | ((pl.col("kind") == ir.STARTSWITH) & pl.col("v").str.starts_with(pl.col("hit")))
-        | ((pl.col("kind") == ir.ENDSWITH) & pl.col("v").str.ends_with(pl.col("hit")))
-    )
-    grouped = verified.group_by("atom").agg(pl.col("code"))
-    return {
-        int(a): np.asarray(c, dtype=np.int64)
-        for a, c in zip(grouped["atom"], grouped["code"].to_list(), strict=True)
-    }
-
-
-def _with_null_slot(values: BoolArray, null: bool = False) -> BoolArray:
-    return np.concatenate([np.array([null]), values])
-
-
-def _on_values(atom: Atom, values: pl.Series) -> BoolArray:
-    """The atom's result for each distinct value (the absent value is handled by the caller)."""
-    kind, value = atom.kind, atom.value
-    if kind == ir.NULL:
-        result = pl.repeat(False, len(values), eager=True)
-    elif kind in (ir.ANY, ir.EXISTS):
-        present = kind == ir.ANY or value == "true"
-        result = pl.repeat(present, len(values), eager=True)
-    elif kind == ir.EQ:
-        result = values == value
-    elif kind == ir.CONTAINS:
-        result = values.str.contains(value, literal=True)
-    elif kind == ir.STARTSWITH:
-        result = values.str.starts_with(value)
-    elif kind == ir.ENDSWITH:
-        result = values.str.ends_with(value)
-    elif kind in (ir.GLOB, ir.REGEX):
-        result = values.str.contains(value)
-    elif kind == ir.COMPARE:
-        result = _compare(values.cast(pl.Float64, strict=False), atom.option, float(value))
-    elif kind == ir.CIDR:
-        result = pl.Series(_in_network(values.to_list(), value), dtype=pl.Boolean)
+def _on_distinct(values: pl.Series, atom: Atom) -> BoolArray:
+    """cidr and numeric atoms: computed on distinct values, broadcast back to rows."""
+    distinct = values.drop_nulls().unique()
+    if atom.kind == ir.COMPARE:
+        numbers = distinct.cast(pl.Float64, strict=False)
+        limit = float(atom.value)
+        tests = {
+            "lt": numbers < limit,
+            "lte": numbers <= limit,
+            "gt": numbers > limit,
+            "gte": numbers >= limit,
+            "neq": numbers != limit,
+        }
+        matched = distinct.filter(tests[atom.option].fill_null(False))
+    elif atom.kind == ir.CIDR:
+        network = ipaddress.ip_network(atom.value, strict=False)
+        matched = pl.Series([v for v in distinct.to_list() if _in_network(v, network)], dtype=pl.String)
     else:
-        raise ValueError(f"unknown atom kind {kind}")
-    return result.fill_null(False).to_numpy().astype(np.bool_, copy=False)
+        raise ValueError(f"unknown atom kind {atom.kind}")
+    if len(matched) == 0:
+        return np.zeros(len(values), dtype=np.bool_)
+    return values.is_in(matched).fill_null(False).to_numpy()
 
 
-def _exists_on_absent(atom: Atom) -> bool:
-    return atom.kind == ir.EXISTS and atom.value == "false"
+def _in_network(text: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    try:
+        return ipaddress.ip_address(text.strip()) in network
+    except ValueError:
+        return False
 
 
-def _compare(numbers: pl.Series, op: str, limit: float) -> pl.Series:
-    ops = {
-        "lt": numbers < limit,
-        "lte": numbers <= limit,
-        "gt": numbers > limit,
-        "gte": numbers >= limit,
-        "neq": numbers != limit,
-    }
-    return ops[op]
-
-
-def _in_network(values: list[str | None], network: str) -> list[bool]:
-    net = ipaddress.ip_network(network, strict=False)
-    out = []
-    for text in values:
-        try:
-            out.append(text is not None and ipaddress.ip_address(text.strip()) in net)
-        except ValueError:
-            out.append(False)
-    return out
-
-
-def _fieldref(view: FieldView, other: FieldView, option: str) -> BoolArray:
-    pair = pl.DataFrame({"left": view.lower, "right": other.lower})
+def _fieldref(left_values: pl.Series, right_values: pl.Series, option: str) -> BoolArray:
+    pair = pl.DataFrame({"left": left_values.str.to_lowercase(), "right": right_values.str.to_lowercase()})
     left, right = pl.col("left"), pl.col("right")
     if option == "startswith":
         test = left.str.starts_with(right)
@@ -178,8 +114,7 @@ def _fieldref(view: FieldView, other: FieldView, option: str) -> BoolArray:
         test = left.str.ends_with(right)
     else:
         test = left == right
-    result = pair.select(test).to_series()
-    return result.fill_null(False).to_numpy().astype(np.bool_, copy=False)
+    return pair.select(test.fill_null(False)).to_series().to_numpy()
 
 
 def _timepart(timestamps: pl.Series, atom: Atom) -> BoolArray:
@@ -192,17 +127,8 @@ def _timepart(timestamps: pl.Series, atom: Atom) -> BoolArray:
         "year": timestamps.dt.year(),
     }
     result = parts[atom.option] == int(float(atom.value))
-    return result.fill_null(False).to_numpy().astype(np.bool_, copy=False)
+    return result.fill_null(False).to_numpy()
 
 
 def _nonempty(mask: BoolArray) -> Mask:
     return mask if mask.any() else False
-
-
-def literal_atoms_by_field(atoms: Sequence[Atom]) -> dict[str, list[int]]:
-    """Indices of the atoms that go through the shared multi-pattern pass, per field."""
-    by_field: dict[str, list[int]] = defaultdict(list)
-    for i, atom in enumerate(atoms):
-        if atom.kind in ir.LITERAL_KINDS and not atom.cased and atom.value:
-            by_field[atom.field].append(i)
-    return dict(by_field)

@@ -76,9 +76,7 @@ def build_pipeline() -> ProcessingPipeline:
             ProcessingItem(
                 identifier="garde_process_creation_aliases",
                 transformation=FieldMappingTransformation(dict(PROCESS_CREATION_ALIASES)),  # type: ignore[arg-type]
-                rule_conditions=[
-                    LogsourceCondition(product="windows", category="process_creation")
-                ],
+                rule_conditions=[LogsourceCondition(product="windows", category="process_creation")],
             ),
             ProcessingItem(
                 identifier="garde_windows_fields",

@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 
 import pytest
+from helpers import matched_rows, sysmon
 
 from garde.detect.sigma import SigmaEngine
-
-from helpers import matched_rows, sysmon
 
 
 def rule(detection: str, logsource: str = "product: windows\n  category: process_creation") -> str:
@@ -103,10 +102,7 @@ def test_contains() -> None:
 
 
 def test_startswith_and_endswith() -> None:
-    r = rule(
-        "  a:\n    Image|startswith: 'C:\\Temp\\'\n  b:\n    Image|endswith: '.scr'\n"
-        "  condition: a and b"
-    )
+    r = rule("  a:\n    Image|startswith: 'C:\\Temp\\'\n  b:\n    Image|endswith: '.scr'\n  condition: a and b")
     events = [proc(Image="c:\\temp\\x.SCR"), proc(Image="d:\\c:\\temp\\x.scr"), proc(Image="c:\\temp\\x.scrx")]
     assert matched_rows(r, events) == [0]
 
@@ -143,7 +139,10 @@ def test_base64offset_contains(prefix: bytes) -> None:
     assert matched_rows(r, [proc(CommandLine=f"ps -e {encoded}"), proc(CommandLine="nothing")]) == [0]
 
 
-@pytest.mark.parametrize(("modifier", "encoding"), [("utf16le", "utf-16-le"), ("wide", "utf-16-le"), ("utf16be", "utf-16-be"), ("utf16", "utf-16")],)
+@pytest.mark.parametrize(
+    ("modifier", "encoding"),
+    [("utf16le", "utf-16-le"), ("wide", "utf-16-le"), ("utf16be", "utf-16-be"), ("utf16", "utf-16")],
+)
 def test_utf16_then_base64(modifier: str, encoding: str) -> None:
     encoded = base64.b64encode("ping".encode(encoding)).decode()
     r = rule(f"  sel:\n    CommandLine|{modifier}|base64: 'ping'\n  condition: sel")
@@ -217,9 +216,7 @@ def test_cidr() -> None:
     assert matched_rows(r, events) == [0, 2]
 
 
-@pytest.mark.parametrize(
-    ("modifier", "expected"), [("gt", [2]), ("gte", [1, 2]), ("lt", [0]), ("lte", [0, 1])]
-)
+@pytest.mark.parametrize(("modifier", "expected"), [("gt", [2]), ("gte", [1, 2]), ("lt", [0]), ("lte", [0, 1])])
 def test_numeric_comparisons(modifier: str, expected: list[int]) -> None:
     r = rule(f"  sel:\n    Count|{modifier}: 10\n  condition: sel")
     events = [proc(Count="9"), proc(Count="10"), proc(Count="11"), proc(Count="many"), proc()]
@@ -322,10 +319,7 @@ def test_one_of_them_and_all_of_them() -> None:
 
 
 def test_parentheses_and_precedence() -> None:
-    r = rule(
-        "  a:\n    User: a\n  b:\n    Image: b\n  c:\n    Image: c\n"
-        "  condition: a and (b or c) and not (a and c)"
-    )
+    r = rule("  a:\n    User: a\n  b:\n    Image: b\n  c:\n    Image: c\n  condition: a and (b or c) and not (a and c)")
     events = [proc(User="a", Image="b"), proc(User="a", Image="c"), proc(Image="b")]
     assert matched_rows(r, events) == [0]
 
@@ -334,7 +328,9 @@ def test_parentheses_and_precedence() -> None:
 
 
 def test_keywords_search_message_and_original_values() -> None:
-    r = rule("  keywords:\n    - 'mimikatz'\n    - 'sekurlsa'\n  condition: keywords", "product: windows\n  service: system")
+    r = rule(
+        "  keywords:\n    - 'mimikatz'\n    - 'sekurlsa'\n  condition: keywords", "product: windows\n  service: system"
+    )
     events = [
         {"winlog.channel": "System", "message": "Found MIMIKATZ here"},
         {"winlog.channel": "System", "winlog.event_data.Param1": "x sekurlsa::logonpasswords"},
@@ -359,7 +355,10 @@ def test_keywords_with_backslashes_and_wildcards() -> None:
 
 
 def test_keywords_all_modifier_is_and() -> None:
-    r = rule("  keywords:\n    '|all':\n      - 'alpha'\n      - 'beta'\n  condition: keywords", "product: windows\n  service: system")
+    r = rule(
+        "  keywords:\n    '|all':\n      - 'alpha'\n      - 'beta'\n  condition: keywords",
+        "product: windows\n  service: system",
+    )
     events = [
         {"winlog.channel": "System", "message": "alpha and beta"},
         {"winlog.channel": "System", "message": "alpha only"},
