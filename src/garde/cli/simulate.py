@@ -38,6 +38,7 @@ def simulate(
     out: Path | None = typer.Option(None, "--out", "-o", help="Folder for logs/ and labels.jsonl."),
     seed: int = typer.Option(1, "--seed", help="Same seed and options: byte-identical files."),
     staff: int = typer.Option(1500, "--staff", help="Number of staff (devices and patients scale with it)."),
+    devices: int | None = typer.Option(None, "--devices", help="Biomedical devices and printers (default: staff/10)."),
     days: int | None = typer.Option(None, "--days", help="Days of history to back-fill (default 7; 0 with --follow)."),
     start: str | None = typer.Option(None, "--start", help="First simulated day, YYYY-MM-DD (default: DAYS days ago)."),
     scenarios: str = typer.Option("", "--scenarios", "-s", help="Attack scenarios: comma-separated names, or 'all'."),
@@ -84,9 +85,9 @@ def simulate(
         console.print(Panel(BANNER, style="bold yellow"))
     try:
         if history:
-            _history(out, seed, staff, history, first_day, names, follow, sender, rate, quiet)
+            _history(out, seed, staff, devices, history, first_day, names, follow, sender, rate, quiet)
         if follow:
-            _follow(out, seed, staff, names, sender, rate, duration, first_attack_after, quiet)
+            _follow(out, seed, staff, devices, names, sender, rate, duration, first_attack_after, quiet)
     finally:
         if sender is not None:
             sender.close()
@@ -96,6 +97,7 @@ def _history(
     out: Path | None,
     seed: int,
     staff: int,
+    devices: int | None,
     days: int,
     start: date | None,
     names: tuple[str, ...],
@@ -108,6 +110,7 @@ def _history(
         out_dir=out,
         seed=seed,
         staff=staff,
+        devices=devices,
         days=days,
         start=start,
         scenarios=names,
@@ -149,6 +152,7 @@ def _follow(
     out: Path | None,
     seed: int,
     staff: int,
+    devices: int | None,
     names: tuple[str, ...],
     sender: Sender | None,
     rate: float | None,
@@ -156,7 +160,9 @@ def _follow(
     first_attack_after: float,
     quiet: bool,
 ) -> None:
-    config = SimulationConfig(out_dir=out, seed=seed, staff=staff, days=1, scenarios=names, write_files=out is not None)
+    config = SimulationConfig(
+        out_dir=out, seed=seed, staff=staff, devices=devices, days=1, scenarios=names, write_files=out is not None
+    )
     options = LiveOptions(rate=rate, duration=duration, first_attack_after_s=first_attack_after)
     if not quiet:
         pace = f"{rate:g} records/s" if rate else "real time"

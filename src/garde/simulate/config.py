@@ -10,6 +10,7 @@ from garde.core.errors import InputError
 
 MAX_STAFF = 50_000
 MAX_DAYS = 366
+MAX_DEVICES = 40_000
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class SimulationConfig:
     out_dir: Path | None
     seed: int = 1
     staff: int = 1500
+    devices: int | None = None  # biomedical devices and printers; None: about one per ten staff
     days: int = 7
     start: date | None = None  # default: ``days`` days before today (UTC)
     scenarios: tuple[str, ...] = ()
@@ -41,6 +43,8 @@ class SimulationConfig:
 
         if not 10 <= self.staff <= MAX_STAFF:
             raise InputError(f"--staff must be between 10 and {MAX_STAFF}, got {self.staff}")
+        if self.devices is not None and not 0 <= self.devices <= MAX_DEVICES:
+            raise InputError(f"--devices must be between 0 and {MAX_DEVICES}, got {self.devices}")
         if not 1 <= self.days <= MAX_DAYS:
             raise InputError(f"--days must be between 1 and {MAX_DAYS}, got {self.days}")
         if self.seed < 0:

@@ -92,7 +92,7 @@ def injections_by_day(planned: list[Planned], first_day: date) -> dict[int, list
 
 def iter_days(config: SimulationConfig) -> Iterator[tuple[Ctx, Simulation]]:
     cfg = config.validated()
-    sim = Simulation(build_org(cfg.seed, cfg.staff), cfg.seed, cfg.first_day)
+    sim = Simulation(build_org(cfg.seed, cfg.staff, cfg.devices), cfg.seed, cfg.first_day)
     by_day = injections_by_day(plan(cfg.scenarios, cfg.days, cfg.seed, cfg.first_attack_hour), cfg.first_day)
     for i in range(cfg.days):
         yield sim.day(i, by_day.get(i, [])), sim

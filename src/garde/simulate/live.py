@@ -72,7 +72,7 @@ def run(
     else:
         start_ms = int(wall0 * 1000)
         first_day = datetime.fromtimestamp(wall0, TZ).date()
-    sim = Simulation(build_org(cfg.seed, cfg.staff), cfg.seed, first_day)
+    sim = Simulation(build_org(cfg.seed, cfg.staff, cfg.devices), cfg.seed, first_day)
     schedule = _plan(cfg, options, start_ms, first_day)
     files = AppendingFiles(cfg.out_dir / LOG_DIR) if cfg.write_files and cfg.out_dir is not None else None
     by_name = {s.name: s for s in SOURCES}

@@ -111,9 +111,11 @@ SERVERS = (
 )
 
 
-def build_org(seed: int, staff: int) -> Org:
-    """The same seed and staff count always give the same hospital."""
+def build_org(seed: int, staff: int, devices: int | None = None) -> Org:
+    """The same seed, staff and device counts always give the same hospital. ``devices`` is the
+    number of biomedical devices and printers (default: about one per ten staff)."""
     rng = random.Random(f"org:{seed}:{staff}")
+    n_biomed, n_printers = device_counts(staff, devices)
     hosts: dict[str, Host] = {}
     servers: dict[str, Host] = {}
     for key, name, ip in SERVERS:
@@ -176,11 +178,11 @@ def build_org(seed: int, staff: int) -> Org:
             rng.choice(CLINICAL_DEPTS),
             _mac(rng, "00:09:fb"),
         )
-        for i, kind in enumerate(["PUMP", "MON", "ECG", "VENT"] * max(2, staff // 60))
+        for i, kind in enumerate(("PUMP", "MON", "ECG", "VENT")[k % 4] for k in range(n_biomed))
     ]
     printers = [
-        Host(f"PRN-{i:03d}", f"10.40.0.{i + 10}", "printer", "", _mac(rng, "00:17:c8"))
-        for i in range(max(4, staff // 40))
+        Host(f"PRN-{i:03d}", f"10.40.{i // 200}.{i % 200 + 10}", "printer", "", _mac(rng, "00:17:c8"))
+        for i in range(n_printers)
     ]
     for h in (*biomed, *printers):
         hosts[h.name] = h
@@ -207,6 +209,14 @@ def build_org(seed: int, staff: int) -> Org:
     for person in people:
         org.by_role.setdefault(person.role.name, []).append(person)
     return org
+
+
+def device_counts(staff: int, devices: int | None) -> tuple[int, int]:
+    """(biomedical devices, printers): four in five networked devices are biomedical."""
+    if devices is None:
+        return 4 * max(2, staff // 60), max(4, staff // 40)
+    biomed = devices * 4 // 5
+    return biomed, devices - biomed
 
 
 def _role_counts(staff: int) -> dict[str, int]:

@@ -107,3 +107,15 @@ def test_demo_configuration_is_quick_and_has_every_attack(tmp_path: Path) -> Non
     assert result.label_file is not None
     assert result.label_file.is_file()
     assert all(paths for paths in result.files.values())
+
+
+def test_devices_knob_sets_the_biomedical_and_printer_fleet(tmp_path: Path) -> None:
+    from garde.simulate.org import build_org
+
+    org = build_org(1, 100, devices=50)
+    assert (len(org.biomed), len(org.printers)) == (40, 10)
+    result = generate(small_config(tmp_path, staff=30, days=1, devices=25, scenarios=()))
+    dhcp = b"".join(p.read_bytes() for p in result.files["dhcp"])
+    assert len({line.split(b"(BIO-")[1].split(b")")[0] for line in dhcp.splitlines() if b"(BIO-" in line}) == 20
+    with pytest.raises(InputError, match="--devices"):
+        generate(small_config(tmp_path, devices=-1))
