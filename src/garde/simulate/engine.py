@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import orjson
 
@@ -142,11 +143,9 @@ def carry_over(ctx: Ctx, carried: dict[str, list[tuple[int, str]]], keep_all: bo
     return out
 
 
-def write_labels(path: object, labels: list[dict[str, object]]) -> None:
-    from pathlib import Path
-
-    target = Path(str(path))
-    with target.open("wb") as f:
+def write_labels(path: Path, labels: list[dict[str, object]]) -> None:
+    """One JSON object per scenario, keys sorted, so that the same run gives the same bytes."""
+    with path.open("wb") as f:
         for label in labels:
             f.write(orjson.dumps(label, option=orjson.OPT_SORT_KEYS))
             f.write(b"\n")
