@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
@@ -15,6 +15,7 @@ from garde.core.errors import InputError
 from garde.simulate import SimulationConfig, generate
 from garde.simulate.config import parse_scenarios
 from garde.simulate.live import LiveOptions, LiveStats, run
+from garde.simulate.schedule import parse_pin
 from garde.simulate.send import Sender, open_sender
 
 console = Console()
@@ -42,6 +43,9 @@ def simulate(
     days: int | None = typer.Option(None, "--days", help="Days of history to back-fill (default 7; 0 with --follow)."),
     start: str | None = typer.Option(None, "--start", help="First simulated day, YYYY-MM-DD (default: DAYS days ago)."),
     scenarios: str = typer.Option("", "--scenarios", "-s", help="Attack scenarios: comma-separated names, or 'all'."),
+    at: list[str] = typer.Option(
+        [], "--at", help="Also inject NAME at a local date and time: NAME@YYYY-MM-DDTHH:MM (repeatable, back-fill)."
+    ),
     follow: bool = typer.Option(False, "--follow", help="Keep generating in real time after any back-fill."),
     rate: float | None = typer.Option(None, "--rate", help="Records per second when following or sending."),
     send: str | None = typer.Option(
@@ -70,6 +74,9 @@ def simulate(
     if first_attack_after < 0:
         raise InputError("--first-attack-after must not be negative")
     first_day = _date(start)
+    pins = tuple(parse_pin(text) for text in at)
+    if pins and not history:
+        raise InputError("--at places scenarios in the back-filled history: give --days too")
     # Check every knob before printing anything or opening a connection.
     SimulationConfig(
         out_dir=out,
@@ -85,7 +92,7 @@ def simulate(
         console.print(Panel(BANNER, style="bold yellow"))
     try:
         if history:
-            _history(out, seed, staff, devices, history, first_day, names, follow, sender, rate, quiet)
+            _history(out, seed, staff, devices, history, first_day, names, pins, follow, sender, rate, quiet)
         if follow:
             _follow(out, seed, staff, devices, names, sender, rate, duration, first_attack_after, quiet)
     finally:
@@ -101,6 +108,7 @@ def _history(
     days: int,
     start: date | None,
     names: tuple[str, ...],
+    pins: tuple[tuple[str, datetime], ...],
     follow: bool,
     sender: Sender | None,
     rate: float | None,
@@ -114,6 +122,7 @@ def _history(
         days=days,
         start=start,
         scenarios=names,
+        pins=pins,
         write_files=out is not None,
         live_last_day=not follow,
     )

@@ -24,6 +24,7 @@ class SimulationConfig:
     days: int = 7
     start: date | None = None  # default: ``days`` days before today (UTC)
     scenarios: tuple[str, ...] = ()
+    pins: tuple[tuple[str, datetime], ...] = ()  # scenarios at a chosen local date and time
     first_attack_hour: float | None = None  # pin the first scenario to this local hour of day 0
     write_files: bool = True
     live_last_day: bool = True  # the newest day goes to the live file name (False: follow mode continues it)
@@ -52,6 +53,14 @@ class SimulationConfig:
         unknown = [s for s in self.scenarios if s not in SCENARIOS]
         if unknown:
             raise InputError(f"unknown scenario {unknown[0]!r}; choose from: {', '.join(SCENARIOS)}, all")
+        for name, when in self.pins:
+            if name not in SCENARIOS:
+                raise InputError(f"unknown scenario {name!r}; choose from: {', '.join(SCENARIOS)}")
+            last = self.first_day + timedelta(days=self.days - 1)
+            if not self.first_day <= when.date() <= last:
+                raise InputError(
+                    f"--at {name}@{when:%Y-%m-%dT%H:%M} is outside the simulated days ({self.first_day} to {last})"
+                )
         if self.first_attack_hour is not None and not 0 <= self.first_attack_hour < 24:
             raise InputError(f"first attack hour must be in [0, 24), got {self.first_attack_hour}")
         if self.write_files and self.out_dir is None:

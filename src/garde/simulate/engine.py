@@ -63,7 +63,7 @@ class Simulation:
                 follow_up(ctx, label)
         for inj in injections:
             scenario = SCENARIOS[inj.name]
-            label = scenario.inject(ctx, inj.at_ms, ctx.rng(f"scenario:{inj.name}"))
+            label = scenario.inject(ctx, inj.at_ms, ctx.rng(f"scenario:{inj.name}:{inj.at_ms}"))
             self.labels.append(label)
             if scenario.follow_up is not None:
                 self._ongoing.append(label)
@@ -94,7 +94,9 @@ def injections_by_day(planned: list[Planned], first_day: date) -> dict[int, list
 def iter_days(config: SimulationConfig) -> Iterator[tuple[Ctx, Simulation]]:
     cfg = config.validated()
     sim = Simulation(build_org(cfg.seed, cfg.staff, cfg.devices), cfg.seed, cfg.first_day)
-    by_day = injections_by_day(plan(cfg.scenarios, cfg.days, cfg.seed, cfg.first_attack_hour), cfg.first_day)
+    by_day = injections_by_day(
+        plan(cfg.scenarios, cfg.days, cfg.seed, cfg.first_attack_hour, cfg.first_day, cfg.pins), cfg.first_day
+    )
     for i in range(cfg.days):
         yield sim.day(i, by_day.get(i, [])), sim
 

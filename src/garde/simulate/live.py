@@ -144,7 +144,9 @@ def run(
 def _plan(cfg: SimulationConfig, options: LiveOptions, start_ms: int, first_day: date) -> dict[int, list[Injection]]:
     """Scenario times: shortly after the start, then one per interval, in catalogue order."""
     if options.from_history:
-        return injections_by_day(history_plan(cfg.scenarios, cfg.days, cfg.seed, cfg.first_attack_hour), first_day)
+        return injections_by_day(
+            history_plan(cfg.scenarios, cfg.days, cfg.seed, cfg.first_attack_hour, first_day, cfg.pins), first_day
+        )
     names = [n for n in SCENARIOS if n in set(cfg.scenarios)]
     out: dict[int, list[Injection]] = {}
     for k, name in enumerate(names):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from simhelpers import small_config
 from typer.testing import CliRunner
@@ -119,3 +120,55 @@ def test_devices_knob_sets_the_biomedical_and_printer_fleet(tmp_path: Path) -> N
     assert len({line.split(b"(BIO-")[1].split(b")")[0] for line in dhcp.splitlines() if b"(BIO-" in line}) == 20
     with pytest.raises(InputError, match="--devices"):
         generate(small_config(tmp_path, devices=-1))
+
+
+def test_scenarios_can_be_pinned_at_a_local_time(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "--out",
+            str(tmp_path),
+            "--staff",
+            "20",
+            "--days",
+            "2",
+            "--start",
+            "2026-11-23",
+            "--at",
+            "ddos_portal@2026-11-24T14:30",
+            "--at",
+            "password-spray@2026-11-23T03:00",
+            "-q",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    labels = {
+        (d := orjson.loads(line))["scenario"]: d for line in (tmp_path / "labels.jsonl").read_bytes().splitlines()
+    }
+    assert labels["ddos_portal"]["start"].startswith("2026-11-24T13:30")  # 14:30 in Paris is 13:30 UTC
+    assert labels["password_spray"]["start"].startswith("2026-11-23T02:00")
+
+
+@pytest.mark.parametrize(
+    "pin", ["ddos_portal@2026-12-24T14:30", "nope@2026-11-23T10:00", "ddos_portal@noon", "ddos_portal"]
+)
+def test_bad_pins_are_refused(tmp_path: Path, pin: str) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "--out",
+            str(tmp_path),
+            "--staff",
+            "20",
+            "--days",
+            "1",
+            "--start",
+            "2026-11-23",
+            "--at",
+            pin,
+            "-q",
+        ],
+    )
+    assert isinstance(result.exception, InputError), result.output
