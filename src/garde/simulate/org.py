@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from garde.simulate.vocab import CLINICAL_DEPTS, DEPT_CODES, FIRST_NAMES, LAST_NAMES
+from garde.simulate.vocab import CLINICAL_DEPTS, DEPT_CODES, FIRST_NAMES, LAST_NAMES, WEB_SITES
 
 DOMAIN = "chu-demo.local"
 NETBIOS = "CHU-DEMO"
@@ -62,6 +62,7 @@ class Person:
     remote: bool  # has VPN access
     phone_mac: str
     home_country: str = "FR"
+    favourite_sites: tuple[int, ...] = ()  # indices into vocab.WEB_SITES: this person's habits
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ def build_org(seed: int, staff: int, devices: int | None = None) -> Org:
                     or role.name == "vendor",
                     phone_mac=_mac(rng, rng.choice(("f0:18:98", "a4:83:e7", "ac:37:43", "3c:2e:ff"))),
                     home_country=rng.choice(("DE", "NL")) if role.name == "vendor" and rng.random() < 0.5 else "FR",
+                    favourite_sites=tuple(rng.sample(range(len(WEB_SITES)), 5)),
                 )
             )
     biomed = [

@@ -161,3 +161,18 @@ def test_attacks_have_benign_twins(hospital: Records) -> None:
     assert purposes["BTG"] > 0  # break-the-glass happens in the ER
     benign_mail = [line for sim_id, line in hospital.by_source["mail"] if sim_id not in labelled]
     assert any('.xlsm"' in line for line in benign_mail)  # macro workbooks from partners
+
+
+def test_each_person_has_browsing_habits(hospital: Records) -> None:
+    per_user: dict[str, Counter[str]] = {}
+    for line in hospital.lines("proxy"):
+        user = line.split(" suser=", 1)[1].split(" ", 1)[0]
+        domain = line.split(" dhost=", 1)[1].split(" ", 1)[0]
+        per_user.setdefault(user, Counter())[domain] += 1
+    busy = {u: c for u, c in per_user.items() if sum(c.values()) >= 100}
+    assert len(busy) >= 5
+    for counts in busy.values():
+        top5 = sum(n for _, n in counts.most_common(5))
+        assert top5 >= 0.6 * sum(counts.values())
+    favourites = {frozenset(d for d, _ in c.most_common(3)) for c in busy.values()}
+    assert len(favourites) > len(busy) // 2  # habits differ from person to person

@@ -44,10 +44,15 @@ def poisson_count(rng: random.Random, mean: float) -> int:
     return max(0, round(rng.gauss(mean, mean**0.5)))
 
 
-def web(ctx: Ctx, rng: random.Random, user: str, ip: str, start: int, end: int, count: int) -> None:
+def web(ctx: Ctx, rng: random.Random, p: Person, ip: str, start: int, end: int, count: int) -> None:
+    """Browsing: mostly the person's own favourite sites (habits UEBA can learn), some of the rest."""
     off = ctx.day.utc_offset_s
+    user, favourites = p.user, p.favourite_sites
     for ms in times(rng, start, end, count):
-        domain, category, _ = rng.choices(WEB_SITES, cum_weights=_SITE_CUM)[0]
+        if favourites and rng.random() < 0.75:
+            domain, category, _ = WEB_SITES[rng.choice(favourites)]
+        else:
+            domain, category, _ = rng.choices(WEB_SITES, cum_weights=_SITE_CUM)[0]
         path = rng.choice(_PATHS)
         dst = site_ip(domain)
         status = 200 if rng.random() < 0.9 else rng.choice((304, 302, 404, 204))

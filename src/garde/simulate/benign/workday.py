@@ -40,7 +40,7 @@ def onsite(ctx: Ctx, rng: random.Random, p: Person, shift: Shift) -> None:
         host = ctx.org.hosts[p.host]
         activity.ehr(ctx, rng, p, host.ip, shift.start, shift.end, hours)
         session(ctx, rng, p, host, shift.start, shift.end, first=True, boot=True)
-        activity.web(ctx, rng, p.user, host.ip, shift.start, shift.end, activity.poisson_count(rng, p.role.web * hours))
+        activity.web(ctx, rng, p, host.ip, shift.start, shift.end, activity.poisson_count(rng, p.role.web * hours))
     activity.mails(ctx, rng, p, shift.start, shift.end, hours)
     if rng.random() < 0.55:
         activity.phone_on_wifi(ctx, rng, p, shift.start, shift.end)
@@ -89,7 +89,7 @@ def session(
     programs(ctx, rng, p, host, start, end, hours)
     if p.role.kiosk:
         activity.ehr(ctx, rng, p, host.ip, start, end, hours)
-        activity.web(ctx, rng, p.user, host.ip, start, end, activity.poisson_count(rng, p.role.web * hours))
+        activity.web(ctx, rng, p, host.ip, start, end, activity.poisson_count(rng, p.role.web * hours))
     if boot and hours > 6:  # lunch: the screen locks
         lunch = start + int((hours / 2) * HOUR)
         windows.lock(sec, lunch, fq, p.user, p.sid, lid, unlock=False)
