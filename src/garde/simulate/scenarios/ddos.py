@@ -22,7 +22,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
     label.hosts.add("srv-portal01.chu-demo.local")
     countries = ("US", "BR", "CN", "RU", "NG", "NL", "DE")
     bots = [(public_ip(rng, c), c) for c in (rng.choice(countries) for _ in range(600 + len(ctx.org.people) // 2))]
-    duration = rng.randrange(12, 25) * MINUTE
+    duration = rng.randrange(12 * MINUTE, 25 * MINUTE)
     flows = 3000 + len(ctx.org.people) * 4
     step = duration / flows
     for k in range(flows):

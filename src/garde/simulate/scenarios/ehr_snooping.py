@@ -56,8 +56,8 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
                     purpose="BTG" if pid == vip_id and resource == "Patient" else "TREAT",
                 ),
             )
-            t += rng.randrange(8, 60) * 1000
-        t += rng.randrange(10, 90) * MINUTE
+            t += rng.randrange(8 * 1000, 60 * 1000)
+        t += rng.randrange(10 * MINUTE, 90 * MINUTE)
     return label
 
 

@@ -151,7 +151,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
                 duration=40,
             ),
         )
-        t += rng.randrange(30, 90) * 1000
+        t += rng.randrange(30 * 1000, 90 * 1000)
     rec("winsec", t + MINUTE, windows.logoff(ctx.sec, t + MINUTE, ws.fqdn, victim.user, victim.sid, 10, lid))
     return label
 

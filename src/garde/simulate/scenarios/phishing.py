@@ -55,7 +55,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
         if verdict != "delivered" or rng.random() > 0.3:
             continue
         ip = org.hosts[p.host].ip if p.host in org.hosts else f"10.21.0.{10 + i % 20}"
-        click = t + rng.randrange(2, 90) * 60_000
+        click = t + rng.randrange(2 * 60_000, 90 * 60_000)
         rec(
             "proxy",
             click,
@@ -76,7 +76,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
         )
         label.entity("clicked", p.user)
         if rng.random() < 0.5:
-            post = click + rng.randrange(20, 120) * 1000
+            post = click + rng.randrange(20 * 1000, 120 * 1000)
             rec(
                 "proxy",
                 post,
@@ -96,7 +96,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
                 ),
             )
             label.entity("credentials_entered", p.user)
-            tries = post + rng.randrange(30, 120) * 60_000
+            tries = post + rng.randrange(30 * 60_000, 120 * 60_000)
             rec(
                 "vpn",
                 tries,

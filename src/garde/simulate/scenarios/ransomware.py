@@ -99,7 +99,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
             spam_score=22,
         ),
     )
-    t = at + rng.randrange(5, 40) * MINUTE
+    t = at + rng.randrange(5 * MINUTE, 40 * MINUTE)
     word_pid, ps_pid = ctx.pid(), ctx.pid()
     rec(
         "sysmon",
@@ -159,7 +159,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
         sysmon.process(ctx.smn, t + 9000, ws.fqdn, victim.user, _PAYLOAD, f'"{_PAYLOAD}" -k netsvc', _PS, pay_pid),
     )
     # 3. Beaconing over the proxy until the end.
-    impact_at = max(t + 4 * HOUR, ctx.day.at(21.5))
+    impact_at = max(t + 4 * HOUR, ctx.day.at(21.5) + rng.randrange(HOUR))
     b = t + 10_000
     while b < impact_at:
         rec(
@@ -204,7 +204,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
             )
         b += int(rng.gauss(300, 30) * 1000)  # five-minute beacon with jitter
     # 4. Discovery and credential theft on the workstation.
-    d = t + rng.randrange(60, 120) * MINUTE
+    d = t + rng.randrange(60 * MINUTE, 120 * MINUTE)
     for image, cmd in DISCOVERY:
         rec(
             "sysmon",
@@ -222,7 +222,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
                 integrity="High",
             ),
         )
-        d += rng.randrange(20, 240) * 1000
+        d += rng.randrange(20 * 1000, 240 * 1000)
     # 5. Lateral movement with the stolen IT admin account, PsExec to the servers.
     servers = [org.servers[k] for k in ("fs", "backup", "ehr", "sql", "pacs", "dc1")]
     m = impact_at - 50 * MINUTE
@@ -272,7 +272,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
                 integrity="System",
             ),
         )
-        m += rng.randrange(3, 8) * MINUTE
+        m += rng.randrange(3 * MINUTE, 8 * MINUTE)
     # 6. Recovery sabotage on every server, then the backup jobs are deleted.
     i = impact_at - 8 * MINUTE
     for server in servers:
@@ -293,7 +293,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
                     integrity="System",
                 ),
             )
-            i += rng.randrange(1, 6) * 1000
+            i += rng.randrange(1 * 1000, 6 * 1000)
     for job in ("DPI-SQL-Nightly", "PACS-Archive", "FileServer-FS01"):
         rec("backup", i, backup.job_event(ctx.bkp, i, f"CHU-DEMO\\{admin.user}", "Delete", job))
         i += 4000

@@ -56,7 +56,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
                 ),
             )
             t += rng.randrange(30, 400)
-    end = t + rng.randrange(20, 60) * 60_000
+    end = t + rng.randrange(20 * 60_000, 60 * 60_000)
     rec("wifi", end, netsvc.wifi_disassoc(ctx.wif, end, ROGUE_MAC, ap))
     return label
 

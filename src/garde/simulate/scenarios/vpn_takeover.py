@@ -47,7 +47,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
             duration=1500,
         ),
     )
-    t = at + rng.randrange(45, 80) * MINUTE
+    t = at + rng.randrange(45 * MINUTE, 80 * MINUTE)
     for k in range(3):
         rec(
             "vpn",
@@ -64,7 +64,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
                 reason="sslvpn_login_unknown_user" if k == 0 else "sslvpn_login_permission_denied",
             ),
         )
-        t += rng.randrange(10, 60) * 1000
+        t += rng.randrange(10 * 1000, 60 * 1000)
     tunnel2 = f"10.99.250.{victim.idx % 250 + 2}"
     label.ips.add(tunnel2)
     rec("vpn", t, fortigate.vpn(ctx.vpn, t, off, "tunnel-up", victim.user, attacker, country_name(country), tunnel2))
