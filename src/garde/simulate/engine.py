@@ -109,9 +109,10 @@ def generate(config: SimulationConfig, progress: Progress | None = None) -> Simu
     files = DailyFiles(cfg.out_dir / LOG_DIR) if cfg.write_files and cfg.out_dir is not None else None
     sim: Simulation | None = None
     carry: dict[str, list[tuple[int, str]]] = {}
-    for ctx, sim in iter_days(cfg):  # noqa: B007 - ``sim`` is read after the loop for its labels
+    for ctx, sim in iter_days(cfg):
         last = ctx.day.index == cfg.days - 1
         carry = carry_over(ctx, carry, keep_all=last)
+        renumber(ctx, sim.labels)
         for name, sink in ctx.sinks.items():
             result.events_by_source[name] += len(sink.rows)
         if files is not None:
@@ -126,6 +127,18 @@ def generate(config: SimulationConfig, progress: Progress | None = None) -> Simu
         write_labels(result.label_file, result.scenarios)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def renumber(ctx: Ctx, labels: list[Label]) -> None:
+    """Ids in file order for the day about to be written, and the labels updated to match."""
+    wanted = {i for label in labels for ids in label.events.values() for i in ids}
+    mapping: dict[str, str] = {}
+    for sink in ctx.sinks.values():
+        mapping.update(sink.renumber(wanted))
+    if mapping:
+        for label in labels:
+            for source, ids in label.events.items():
+                label.events[source] = [mapping.get(i, i) for i in ids]
 
 
 def carry_over(ctx: Ctx, carried: dict[str, list[tuple[int, str]]], keep_all: bool) -> dict[str, list[tuple[int, str]]]:

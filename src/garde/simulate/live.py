@@ -24,14 +24,15 @@ from garde.simulate.engine import (
     Simulation,
     carry_over,
     injections_by_day,
+    renumber,
     write_labels,
 )
 from garde.simulate.org import build_org
 from garde.simulate.outputs import AppendingFiles
 from garde.simulate.scenarios import SCENARIOS, Label
 from garde.simulate.schedule import plan as history_plan
-from garde.simulate.send import Sender, sim_id_of
-from garde.simulate.sources import SOURCES, Source
+from garde.simulate.send import Sender
+from garde.simulate.sources import SOURCES, Source, sim_id_of
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def run(
     by_name = {s.name: s for s in SOURCES}
     owner: dict[str, Label] = {}
     emitted: dict[int, list[tuple[str, str]]] = {}
-    n = labels_seen = 0
+    n = 0
     pace0: float | None = None
     carry: dict[str, list[tuple[int, str]]] = {}
     last_report = wall0
@@ -86,10 +87,8 @@ def run(
         for index in range(cfg.days if options.from_history else 10_000):
             ctx = sim.day(index, schedule.get(index, []))
             carry = carry_over(ctx, carry, keep_all=options.from_history and index == cfg.days - 1)
-            for label in sim.labels[labels_seen:]:
-                for ids in label.events.values():
-                    owner.update(dict.fromkeys(ids, label))
-            labels_seen = len(sim.labels)
+            renumber(ctx, sim.labels)
+            owner = {i: label for label in sim.labels for ids in label.events.values() for i in ids}
             if files is not None:
                 files.new_day(ctx.day.day)
             rows = sorted((ms, s_i, line) for s_i, sink in enumerate(ctx.sinks.values()) for ms, line in sink.rows)

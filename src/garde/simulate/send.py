@@ -18,7 +18,7 @@ import orjson
 
 from garde.core.errors import InputError
 from garde.simulate.emitters.syslog5424 import line as syslog_line
-from garde.simulate.sources import Source
+from garde.simulate.sources import Source, sim_id_of
 from garde.simulate.timefmt import iso_ms
 
 _APP = {"winsec": "winlogbeat", "winsys": "winlogbeat", "sysmon": "winlogbeat", "ehr_fhir": "fhir-audit"}
@@ -31,16 +31,6 @@ class Sender(Protocol):
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
-
-
-def sim_id_of(source: Source, record: str) -> str:
-    """The sim id of a record, wherever its format keeps it."""
-    key = '"garde_sim_id":"' if source.name.startswith(("win", "sys")) else '"id":"' if source.is_json else 'simid="'
-    start = record.find(key)
-    if start < 0:
-        return ""
-    start += len(key)
-    return record[start : record.find('"', start)]
 
 
 def as_syslog(source: Source, ms: int, record: str) -> str:

@@ -66,8 +66,10 @@ class Sink:
         self._n = 0
 
     def new_id(self) -> str:
+        """A provisional id (``t`` marks it) until :meth:`renumber` gives the final one in file order.
+        The two forms never collide, so a label can be remapped safely whatever day it is from."""
         self._n += 1
-        return f"{self._prefix}{self._n:07d}"
+        return f"{self._prefix}t{self._n:07d}"
 
     def add(self, ts_ms: int, line: str) -> None:
         self.rows.append((ts_ms, line))
@@ -75,6 +77,49 @@ class Sink:
     def sorted_lines(self) -> list[tuple[int, str]]:
         self.rows.sort()
         return self.rows
+
+    def renumber(self, wanted: set[str]) -> dict[str, str]:
+        """Sort by time and give ids in that order, so that ids (and Windows record ids) follow the
+        file and never reveal which generator made a record (attacks are generated last).
+        Returns the old -> new mapping for the ``wanted`` ids (the labelled ones)."""
+        mapping: dict[str, str] = {}
+        rows = self.sorted_lines()
+        prefix, source = self._prefix, self.source
+        windows = source.name in ("winsec", "winsys", "sysmon")
+        for n, (ms, line) in enumerate(rows, 1):
+            old = sim_id_of(source, line)
+            new = f"{prefix}{n:07d}"
+            if old == new:
+                continue
+            line = line.replace(old, new)
+            if windows:
+                line = line.replace(f'"record_id":"{record_number(old)}"', f'"record_id":"{n}"', 1)
+            rows[n - 1] = (ms, line)
+            if old in wanted:
+                mapping[old] = new
+        self._n = len(rows)
+        return mapping
+
+
+def sim_id_of(source: Source, record: str) -> str:
+    """The sim id of a record, wherever its format keeps it."""
+    key = (
+        '"garde_sim_id":"'
+        if source.name in ("winsec", "winsys", "sysmon")
+        else '"id":"'
+        if source.is_json
+        else 'simid="'
+    )
+    start = record.find(key)
+    if start < 0:
+        return ""
+    start += len(key)
+    return record[start : record.find('"', start)]
+
+
+def record_number(sim_id: str) -> str:
+    """The Windows record id carried by a record with this sim id."""
+    return sim_id.rsplit("-", 1)[1].lstrip("t").lstrip("0") or "0"
 
 
 def day_sinks(day: date) -> dict[str, Sink]:

@@ -58,3 +58,22 @@ def test_label_window_covers_its_windows_events(hospital: Records) -> None:
             for sim_id in events.get(source, []):
                 stamp = by_id[sim_id]["@timestamp"][:23]
                 assert start[:23] <= stamp <= end[:23] or stamp[:19] == end[:19], (label["scenario"], sim_id)
+
+
+def test_ids_follow_file_order_and_hide_generation_order(hospital: Records) -> None:
+    for source, paths in hospital.result.files.items():
+        position = 0
+        previous_day = ""
+        for sim_id, rec in hospital.by_source[source]:
+            _code, day, number = sim_id.split("-")
+            assert number.isdigit(), sim_id  # no provisional id left behind
+            if day != previous_day:
+                previous_day, position = day, 0
+            position += 1
+            assert int(number) == position, (source, sim_id)
+            if source in ("winsec", "winsys", "sysmon"):
+                assert rec["winlog"]["record_id"] == str(position)
+        assert paths
+    for label in _labels(hospital):
+        for ids in label["events"].values():  # type: ignore[union-attr]
+            assert all(i.split("-")[2].isdigit() for i in ids)

@@ -10,8 +10,8 @@ from simhelpers import small_config
 
 from garde.simulate.live import LiveOptions, run
 from garde.simulate.outputs import AppendingFiles
-from garde.simulate.send import as_json, as_syslog, sim_id_of
-from garde.simulate.sources import SOURCE_BY_NAME, Sink
+from garde.simulate.send import as_json, as_syslog
+from garde.simulate.sources import SOURCE_BY_NAME, Sink, sim_id_of
 
 
 class FakeClock:

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from garde.simulate.sources import Sink
+from garde.simulate.sources import Sink, record_number
 from garde.simulate.timefmt import iso_us
 
 SECURITY = "Security"
@@ -117,7 +117,7 @@ def emit(sink: Sink, ms: int, fqdn: str, channel: str, event_id: int, data: dict
         "event_id": code,
         "provider_name": provider,
         "computer_name": fqdn,
-        "record_id": sim_id.rsplit("-", 1)[1].lstrip("0") or "0",
+        "record_id": record_number(sim_id),  # renumbered in file order with the sim id
         "task": task,
         "opcode": "Info",
         "api": "wineventlog",
