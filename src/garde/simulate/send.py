@@ -67,7 +67,14 @@ class UdpSender:
 
     def send(self, source: Source, ms: int, record: str) -> None:
         data = as_syslog(source, ms, record).encode()
-        self._sock.sendto(data[:_MAX_UDP], self._addr)
+        try:
+            self._sock.sendto(data[:_MAX_UDP], self._addr)
+        except ConnectionRefusedError:  # nobody listening (ICMP port unreachable): UDP just loses it
+            return
+        except OSError as exc:
+            raise InputError(
+                f"cannot send to syslog-udp://{self._addr[0]}:{self._addr[1]}: {exc.strerror or exc}"
+            ) from exc
 
     def flush(self) -> None:
         return None
@@ -84,6 +91,7 @@ class TcpSender:
             raise InputError(f"cannot connect to syslog-tcp://{host}:{port}: {exc.strerror or exc}") from exc
         self._buf: list[bytes] = []
         self._batch = batch
+        self.target = f"syslog-tcp://{host}:{port}"
 
     def send(self, source: Source, ms: int, record: str) -> None:
         self._buf.append(as_syslog(source, ms, record).encode() + b"\n")
@@ -92,12 +100,18 @@ class TcpSender:
 
     def flush(self) -> None:
         if self._buf:
-            self._sock.sendall(b"".join(self._buf))
+            data = b"".join(self._buf)
             self._buf.clear()
+            try:
+                self._sock.sendall(data)
+            except OSError as exc:
+                raise InputError(f"{self.target} closed the connection: {exc.strerror or exc}") from exc
 
     def close(self) -> None:
-        self.flush()
-        self._sock.close()
+        try:
+            self.flush()
+        finally:
+            self._sock.close()
 
 
 class HttpSender:
@@ -120,12 +134,16 @@ class HttpSender:
             return
         body = b"\n".join(self._buf) + b"\n"
         self._buf.clear()
-        try:
-            self._conn.request("POST", self._path, body, {"Content-Type": "application/x-ndjson"})
-            response = self._conn.getresponse()
-            response.read()
-        except OSError as exc:
-            raise InputError(f"cannot send to {self.target}: {exc.strerror or exc}") from exc
+        for attempt in (1, 2):  # one reconnect: servers close idle keep-alive connections
+            try:
+                self._conn.request("POST", self._path, body, {"Content-Type": "application/x-ndjson"})
+                response = self._conn.getresponse()
+                response.read()
+                break
+            except (http.client.HTTPException, OSError) as exc:
+                self._conn.close()
+                if attempt == 2:
+                    raise InputError(f"cannot send to {self.target}: {getattr(exc, 'strerror', None) or exc}") from exc
         if response.status >= 300:
             raise InputError(f"{self.target} answered HTTP {response.status} {response.reason}")
 

@@ -17,9 +17,11 @@ import pytest
 from typer.testing import CliRunner
 
 from garde.cli import app
+from garde.core.errors import InputError
 from garde.simulate import SimulationConfig
 from garde.simulate.live import LiveOptions, run
 from garde.simulate.send import open_sender
+from garde.simulate.sources import SOURCE_BY_NAME
 
 SIMID = re.compile(rb'simid="([^"]+)"')
 
@@ -196,3 +198,53 @@ def test_cli_follow_with_rate_and_duration(tmp_path: Path, tcp_server: _TcpServe
     _wait_for(lambda: len(tcp_server.received) >= 400)
     assert 400 <= len(tcp_server.received) <= 700
     assert (tmp_path / "labels-live.jsonl").is_file()
+
+
+def _closed_port() -> int:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.bind(("127.0.0.1", 0))
+    port = int(probe.getsockname()[1])
+    probe.close()
+    return port
+
+
+def test_unreachable_targets_give_a_clear_error() -> None:
+    port = _closed_port()
+    with pytest.raises(InputError, match="cannot connect"):
+        open_sender(f"syslog-tcp://127.0.0.1:{port}")
+    http_sender = open_sender(f"http://127.0.0.1:{port}/x")
+    http_sender.send(SOURCE_BY_NAME["dhcp"], 0, '<30>1 - [garde@32473 simid="dhc-20261124-0000001" demo="true"] x')
+    with pytest.raises(InputError, match="cannot send"):
+        http_sender.flush()
+    http_sender.close()
+    udp = open_sender(f"syslog-udp://127.0.0.1:{port}")  # nobody listens: datagrams are lost, no error
+    for _ in range(3):
+        udp.send(SOURCE_BY_NAME["dhcp"], 0, "<30>1 x")
+    udp.close()
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+def test_http_error_status_is_reported() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        sender = open_sender(f"http://127.0.0.1:{server.server_address[1]}/in")
+        sender.send(SOURCE_BY_NAME["dhcp"], 0, '<30>1 - [garde@32473 simid="dhc-20261124-0000001" demo="true"] x')
+        with pytest.raises(InputError, match="HTTP 503"):
+            sender.flush()
+        sender.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
