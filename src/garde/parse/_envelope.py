@@ -33,12 +33,8 @@ _RFC5424 = re.compile(r"(\S+) (\S+) (\S+) (\S+) (\S+)(?: (.*))?$", re.S)
 _SD_BLOCK = re.compile(r'(?:\[[^\s\]="]+(?: +[^\s\]="]+="(?:[^"\\]|\\.)*")* *\])+')
 _SD_TOKENS = re.compile(r'\[([^\s\]="]+)|([^\s\]="]+)="((?:[^"\\]|\\.)*)"')
 _SD_ESCAPE = re.compile(r'\\(["\\\]])')
-_BSD_TIME = re.compile(
-    r"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?: |$)"
-)
-_ISO_TIME = re.compile(
-    r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)(?: |$)"
-)
+_BSD_TIME = re.compile(r"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?: |$)")
+_ISO_TIME = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)(?: |$)")
 # [host ]tag[pid]: msg -- a host holds no bracket; a tag is followed by [pid] or a colon.
 _HOST_TAG = re.compile(r"(?:([^\s\[\]]+) )?([^\s\[\]:]+)(?:\[([^\]]*)\])?: ?(.*)", re.S)
 _HOST_ONLY = re.compile(r"(\S+)(?: (.*))?$", re.S)
@@ -131,7 +127,7 @@ class EnvelopeReader:
                 return f"not syslog: no RFC 3164 or RFC 3339 timestamp {where}"
             timestamp = self._time(m.group(1), iso=True)
         if timestamp is None:
-            return f"not syslog: bad timestamp {m.group(0)[:40]!r}"
+            return f"not syslog: bad timestamp {m.group(0).strip()[:40]!r}"
         rest = text[m.end() :]
         tagged = _HOST_TAG.match(rest)
         if tagged is not None:
@@ -140,9 +136,7 @@ class EnvelopeReader:
         bare = _HOST_ONLY.match(rest)
         if bare is None:
             return Envelope(pri, None, timestamp, None, None, None, None, None, rest)
-        return Envelope(
-            pri, None, timestamp, bare.group(1), None, None, None, None, bare.group(2) or ""
-        )
+        return Envelope(pri, None, timestamp, bare.group(1), None, None, None, None, bare.group(2) or "")
 
     def _time(self, stamp: str, *, iso: bool) -> datetime | None:
         cached = self._times.get(stamp, False)
@@ -165,9 +159,7 @@ class EnvelopeReader:
         year = int(year_text) if year_text else bsd_year(month, day, self.now)
         micros = int(frac.ljust(6, "0")) if frac else 0
         try:
-            local = datetime(
-                year, month, day, int(hh), int(mm), int(ss), micros, tzinfo=self.default_tz
-            )
+            local = datetime(year, month, day, int(hh), int(mm), int(ss), micros, tzinfo=self.default_tz)
         except ValueError:
             return None
         return local.astimezone(UTC)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
+
+import polars as pl
+
+from garde.core.schema import EVENT_SCHEMA, PROVENANCE_FIELDS
 
 _FAILURE = frozenset(
     {
@@ -76,3 +81,33 @@ def to_int(value: str | None) -> int:
 def dataset(prefix: str, *names: str) -> str:
     """``prefix.vendor_product`` in lower case, safe as a dataset name."""
     return prefix + "." + _NOT_NAME.sub("_", "_".join(names).lower()).strip("_")
+
+
+def _int_limits() -> dict[str, int]:
+    limits: dict[str, int] = {}
+    for name, dtype in EVENT_SCHEMA.items():
+        if name not in PROVENANCE_FIELDS and dtype in (pl.Int32(), pl.Int64()):
+            limits[name] = 2**31 if dtype == pl.Int32() else 2**63
+    return limits
+
+
+_INT_LIMITS = _int_limits()
+
+
+def coerce_ints(fields: dict[str, Any]) -> dict[str, Any]:
+    """Integer schema fields as ints, or None when not a number in range (never a string).
+
+    The batch builder cannot take "51234x" or 2**40 in an int32 column, and a device's bad
+    value must cost that field, not the record.
+    """
+    for name, limit in _INT_LIMITS.items():
+        value = fields.get(name)
+        if value is None or (type(value) is int and -limit <= value < limit):
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            fields[name] = None
+            continue
+        fields[name] = number if -limit <= number < limit else None
+    return fields

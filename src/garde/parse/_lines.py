@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 
 from garde.core.batch import BATCH_ROWS, BatchBuilder
 from garde.core.ports import ParsedChunk
+from garde.parse._fields import coerce_ints
 
 MAX_LINE = 16 * 1024 * 1024
 TOO_LONG = "line longer than 16 MiB"
@@ -80,7 +81,7 @@ class Batches:
         self._pending = 0
 
     def add(self, position: int, raw: bytes, record: Record) -> None:
-        self.builder.add(position, raw, record[0], record[1], record[2])
+        self.builder.add(position, raw, record[0], coerce_ints(record[1]), record[2])
         self._pending += 1
 
     def reject(self, position: int, reason: str, raw: bytes) -> None:

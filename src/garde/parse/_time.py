@@ -81,9 +81,7 @@ def parse_month_first(text: str, now: datetime, default_tz: tzinfo) -> datetime 
         tz = _offset(sign * (int(digits[:2]) * 60 + int(digits[2:])))
     micros = int(frac.ljust(6, "0")) if frac else 0
     try:
-        return datetime(year, month, day, int(hh), int(mm), int(ss), micros, tzinfo=tz).astimezone(
-            UTC
-        )
+        return datetime(year, month, day, int(hh), int(mm), int(ss), micros, tzinfo=tz).astimezone(UTC)
     except ValueError:
         return None
 

@@ -10,6 +10,7 @@ reject, so a crafted message cannot expand entities. Invalid UTF-8 is a reject, 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import xml.etree.ElementTree as ET  # only for types and ParseError; parsing goes through defusedxml
 from collections.abc import Callable, Iterator
@@ -26,9 +27,16 @@ from garde.parse._time import parse_iso
 from garde.parse.syslog import utc_now
 
 _XML_START = re.compile(r"<\?xml|<AuditMessage\b")
-_IPV4_OR_V6 = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$")
 _ACTIONS = {"C": "create", "R": "read", "U": "update", "D": "delete", "E": "execute"}
 _OUTCOMES = {"0": "success", "4": "failure", "8": "failure", "12": "failure"}
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _local(tag: str) -> str:
@@ -91,7 +99,7 @@ def audit_message(root: ET.Element) -> tuple[datetime | None, dict[str, Any], di
     if requestor is not None:
         fields["user.name"] = requestor.get("UserID")
         access_point = requestor.get("NetworkAccessPointID")
-        if access_point and (requestor.get("NetworkAccessPointTypeCode") == "2" or _IPV4_OR_V6.match(access_point)):
+        if access_point and (requestor.get("NetworkAccessPointTypeCode") == "2" or _is_ip(access_point)):
             fields["source.ip"] = access_point
     audit_source = _child(root, "AuditSourceIdentification")
     if audit_source is not None:

@@ -121,7 +121,7 @@ class FhirAuditEventParser:
         lines = read_lines(stream)
         first = True
         for position, raw, problem in lines:
-            if first and problem is None and raw.lstrip()[:1] in (b"{", b"[") and not _is_json(raw):
+            if first and problem is None and _opens_document(raw):
                 document, problem = _gather(raw, lines)
                 yield from _records(batches, position, document, problem, document=True)
                 break
@@ -129,6 +129,12 @@ class FhirAuditEventParser:
             yield from _records(batches, position, raw, problem, document=False)
         if (chunk := batches.chunk()) is not None:
             yield chunk
+
+
+def _opens_document(line: bytes) -> bool:
+    """True for the first line of a pretty-printed JSON document, not of NDJSON."""
+    stripped = line.strip()
+    return stripped[:1] in (b"{", b"[") and stripped.endswith((b"{", b"[", b",")) and not _is_json(stripped)
 
 
 def _is_json(raw: bytes) -> bool:

@@ -23,7 +23,9 @@ from garde.parse._lines import Record, first_line, parse_lines
 from garde.parse._time import parse_epoch, parse_iso
 from garde.parse.syslog import utc_now
 
-_PAIR = re.compile(r'([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)')
+# A key starts a token: without the look-behind, a long token would be rescanned from each of its
+# characters (quadratic time on a hostile line).
+_PAIR = re.compile(r'(?<![^\s])([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)')
 _FIRST_PAIR = re.compile(r'(?:^|(?<=[\s>]))[A-Za-z_][\w.-]*=(?:"|[^\s"])')
 _ONLY_PRI = re.compile(r"<(\d{1,3})>\s*$")
 _NO_HEADER = (None, None, None, None, None, None, None, "")
@@ -62,7 +64,7 @@ def pairs(text: str) -> dict[str, str]:
     """The ``key=value`` pairs of a line, quotes and escapes removed."""
     out: dict[str, str] = {}
     for key, value in _PAIR.findall(text):
-        if value[:1] == '"' and len(value) > 1:
+        if len(value) > 1 and value[0] == '"' and value[-1] == '"':
             value = value[1:-1]
             if "\\" in value:
                 value = _ESCAPE.sub(r"\1", value)

@@ -27,9 +27,7 @@ class SyslogParser:
     """RFC 5424 and RFC 3164 syslog, one message per line."""
 
     name = "syslog"
-    description = (
-        "Syslog files: RFC 5424 (with structured data), RFC 3164 (BSD) and RFC 3339 layouts"
-    )
+    description = "Syslog files: RFC 5424 (with structured data), RFC 3164 (BSD) and RFC 3339 layouts"
 
     def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
         self.timezone = timezone
