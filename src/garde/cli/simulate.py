@@ -58,7 +58,7 @@ def simulate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No banner, progress bar or summary."),
 ) -> None:
     """Simulate a hospital's logs (Windows, Sysmon, firewall, proxy, VPN, Wi-Fi, DHCP, mail, EHR
-    audit trails, backups) with labelled attacks. See `garde simulate --help` for the knobs."""
+    audit trails, backups) with labelled attacks: DEMO DATA, reproducible from its seed."""
     names = parse_scenarios(scenarios)
     history = days if days is not None else (0 if follow else 7)
     if history < 0 or (history == 0 and not follow):
