@@ -55,6 +55,9 @@ def simulate(
     first_attack_after: float = typer.Option(
         120.0, "--first-attack-after", help="Seconds before the first live attack."
     ),
+    attack_interval: float = typer.Option(
+        1200.0, "--attack-interval", help="Live mode: simulated seconds between attacks (they cycle)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No banner, progress bar or summary."),
 ) -> None:
     """Simulate a hospital's logs (Windows, Sysmon, firewall, proxy, VPN, Wi-Fi, DHCP, mail, EHR
@@ -73,6 +76,8 @@ def simulate(
         raise InputError("give --out DIR, --send URL, or both")
     if first_attack_after < 0:
         raise InputError("--first-attack-after must not be negative")
+    if attack_interval <= 0:
+        raise InputError("--attack-interval must be positive")
     first_day = _date(start)
     pins = tuple(parse_pin(text) for text in at)
     if pins and not history:
@@ -94,7 +99,9 @@ def simulate(
         if history:
             _history(out, seed, staff, devices, history, first_day, names, pins, follow, sender, rate, quiet)
         if follow:
-            _follow(out, seed, staff, devices, names, sender, rate, duration, first_attack_after, quiet)
+            _follow(
+                out, seed, staff, devices, names, sender, rate, duration, first_attack_after, attack_interval, quiet
+            )
     finally:
         if sender is not None:
             sender.close()
@@ -167,12 +174,15 @@ def _follow(
     rate: float | None,
     duration: float | None,
     first_attack_after: float,
+    attack_interval: float,
     quiet: bool,
 ) -> None:
     config = SimulationConfig(
         out_dir=out, seed=seed, staff=staff, devices=devices, days=1, scenarios=names, write_files=out is not None
     )
-    options = LiveOptions(rate=rate, duration=duration, first_attack_after_s=first_attack_after)
+    options = LiveOptions(
+        rate=rate, duration=duration, first_attack_after_s=first_attack_after, scenario_interval_s=attack_interval
+    )
     if not quiet:
         pace = f"{rate:g} records/s" if rate else "real time"
         console.print(f"Following ({pace}); first attack in {first_attack_after:g} s. Ctrl-C to stop.")

@@ -63,6 +63,8 @@ class Simulation:
                 follow_up(ctx, label)
         for inj in injections:
             scenario = SCENARIOS[inj.name]
+            if scenario.follow_up is not None and any(o.scenario == inj.name for o in self._ongoing):
+                continue  # already under way (a backup that keeps failing does not fail twice)
             label = scenario.inject(ctx, inj.at_ms, ctx.rng(f"scenario:{inj.name}:{inj.at_ms}"))
             self.labels.append(label)
             if scenario.follow_up is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from garde.simulate.calendar import TZ, make_day
@@ -42,6 +42,7 @@ class LiveOptions:
     first_attack_after_s: float = 120.0
     scenario_interval_s: float = 1200.0
     from_history: bool = False  # replay config.days from config.first_day instead of starting now
+    repeat: bool = True  # live: keep cycling through the scenarios, one per interval
 
 
 @dataclass
@@ -85,7 +86,7 @@ def run(
     last_report = wall0
     try:
         for index in range(cfg.days if options.from_history else 10_000):
-            ctx = sim.day(index, schedule.get(index, []))
+            ctx = sim.day(index, schedule(index))
             carry = carry_over(ctx, carry, keep_all=options.from_history and index == cfg.days - 1)
             renumber(ctx, sim.labels)
             owner = {i: label for label in sim.labels for ids in label.events.values() for i in ids}
@@ -140,20 +141,35 @@ def run(
     return stats
 
 
-def _plan(cfg: SimulationConfig, options: LiveOptions, start_ms: int, first_day: date) -> dict[int, list[Injection]]:
-    """Scenario times: shortly after the start, then one per interval, in catalogue order."""
+def _plan(
+    cfg: SimulationConfig, options: LiveOptions, start_ms: int, first_day: date
+) -> Callable[[int], list[Injection]]:
+    """Scenario times. A replayed history uses the back-fill's plan; a live run injects the first
+    scenario shortly after the start, then one per interval, cycling through the catalogue for as
+    long as it runs (``repeat``)."""
     if options.from_history:
-        return injections_by_day(
+        by_day = injections_by_day(
             history_plan(cfg.scenarios, cfg.days, cfg.seed, cfg.first_attack_hour, first_day, cfg.pins), first_day
         )
+        return lambda index: by_day.get(index, [])
     names = [n for n in SCENARIOS if n in set(cfg.scenarios)]
-    out: dict[int, list[Injection]] = {}
-    for k, name in enumerate(names):
-        at = start_ms + int((options.first_attack_after_s + k * options.scenario_interval_s) * 1000)
-        local = datetime.fromtimestamp(at / 1000, UTC).astimezone(TZ).date()
-        index = (local - first_day).days
-        out.setdefault(max(0, index), []).append(Injection(name, at))
-    return out
+    first_ms = start_ms + int(options.first_attack_after_s * 1000)
+    step_ms = max(1, int(options.scenario_interval_s * 1000))
+    count = None if options.repeat else len(names)
+
+    def for_day(index: int) -> list[Injection]:
+        if not names:
+            return []
+        day_start = make_day(index, first_day + timedelta(days=index)).midnight_ms
+        day_end = make_day(index + 1, first_day + timedelta(days=index + 1)).midnight_ms
+        k = max(0, -(-(day_start - first_ms) // step_ms))  # first slot at or after the day's start
+        out = []
+        while first_ms + k * step_ms < day_end and (count is None or k < count):
+            out.append(Injection(names[k % len(names)], first_ms + k * step_ms))
+            k += 1
+        return out
+
+    return for_day
 
 
 def _emitted_labels(

@@ -106,3 +106,15 @@ def test_wrapping_for_each_transport() -> None:
     wrapped = orjson.loads(as_json(proxy, 0, line))
     assert wrapped["message"] == line
     assert wrapped["labels"]["garde_sim_id"] == "pxy-000-0000009"
+
+
+def test_live_attacks_keep_coming_one_per_interval(tmp_path: Path) -> None:
+    clock = FakeClock(1_795_000_000.0)
+    options = LiveOptions(rate=5000.0, duration=4.0, first_attack_after_s=0.0, scenario_interval_s=600)
+    config = small_config(tmp_path, staff=30, days=1, scenarios=("password_spray", "ehr_snooping", "backup_failure"))
+    stats = run(config, options, ListSender(), clock=clock, sleep=clock.sleep)
+    names = [str(label["scenario"]) for label in stats.labels]
+    assert len(names) >= 4
+    assert names[:3] == ["password_spray", "ehr_snooping", "backup_failure"]
+    assert names[3] == "password_spray"  # the cycle starts again
+    assert names.count("backup_failure") == 1  # an ongoing failure is not injected twice
