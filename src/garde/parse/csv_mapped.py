@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -38,6 +38,7 @@ from garde.core.schema import FIELD_NAMES, PROVENANCE_FIELDS
 from garde.parse._lines import MAX_LINE, Batches, decode, first_line, read_lines
 from garde.parse._time import parse_any, to_utc
 
+MAX_RECORD_LINES = 256  # a quoted field spanning more lines is taken for a stray quote
 MAPPABLE_FIELDS = frozenset(FIELD_NAMES) - PROVENANCE_FIELDS - {"@timestamp", "original"}
 _DELIMITERS = (",", ";", "\t", "|")
 _TIME_NAMES = ("@timestamp", "timestamp", "datetime", "time", "date")
@@ -145,7 +146,7 @@ class _CsvReader:
 
     def run(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:
         batches = Batches("csv", source)
-        for position, raw, problem in _records(stream):
+        for position, raw, problem in _records(stream, lambda: self.delimiter):
             if problem is not None:
                 batches.reject(position, problem, raw)
             else:
@@ -229,24 +230,52 @@ def _split(text: str, delimiter: str) -> list[str]:
     return next(csv.reader([text], delimiter=delimiter, strict=True))
 
 
-def _records(stream: BinaryIO) -> Iterator[tuple[int, bytes, str | None]]:
-    """Lines joined into records where a quoted field holds a newline; position of its first line."""
-    pending: list[bytes] = []
-    start = size = quotes = 0
-    for position, raw, problem in read_lines(stream):
-        if pending:
-            pending.append(raw)
-            size += len(raw) + 1
-            quotes += raw.count(b'"')
-            if problem is not None or size > MAX_LINE:
-                yield start, b"\n".join(pending)[:4096], problem or "CSV record longer than 16 MiB"
-                pending = []
-            elif quotes % 2 == 0:
-                yield start, b"\n".join(pending), None
-                pending = []
-        elif problem is None and raw.count(b'"') % 2:
-            pending, start, size, quotes = [raw], position, len(raw), raw.count(b'"')
+def _ends_inside_quotes(raw: bytes, delimiter: str) -> bool:
+    """True if a record's text stops inside a quoted field (it goes on on the next line)."""
+    if b'"' not in raw:
+        return False
+    try:
+        next(csv.reader([raw.decode(errors="replace")], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _records(stream: BinaryIO, delimiter: Callable[[], str]) -> Iterator[tuple[int, bytes, str | None]]:
+    """Lines joined into records where a quoted field holds a newline; position of its first line.
+
+    A quote that is never closed (within MAX_RECORD_LINES lines) costs its own line only: the lines
+    after it are read again as records of their own.
+    """
+    lines = read_lines(stream)
+    replay: list[tuple[int, bytes, str | None]] = []
+    while (item := replay.pop(0) if replay else next(lines, None)) is not None:
+        position, raw, problem = item
+        if problem is not None or not _ends_inside_quotes(raw, delimiter()):
+            yield item
+            continue
+        pending = [item]
+        quotes = size = 0
+        closed = False
+        while len(pending) < MAX_RECORD_LINES and size < MAX_LINE:
+            following = replay.pop(0) if replay else next(lines, None)
+            if following is None:
+                break
+            if following[2] is not None:
+                replay.insert(0, following)
+                break
+            pending.append(following)
+            size += len(following[1]) + 1
+            quotes += following[1].count(b'"')
+            if quotes % 2 and not _ends_inside_quotes(_joined(pending), delimiter()):
+                closed = True
+                break
+        if closed:
+            yield position, _joined(pending), None
         else:
-            yield position, raw, problem
-    if pending:
-        yield start, b"\n".join(pending)[:4096], "unterminated quoted CSV field"
+            yield position, raw, "unterminated quoted CSV field"
+            replay[:0] = pending[1:]
+
+
+def _joined(items: list[tuple[int, bytes, str | None]]) -> bytes:
+    return b"\n".join(item[1] for item in items)

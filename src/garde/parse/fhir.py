@@ -134,7 +134,9 @@ class FhirAuditEventParser:
 def _opens_document(line: bytes) -> bool:
     """True for the first line of a pretty-printed JSON document, not of NDJSON."""
     stripped = line.strip()
-    return stripped[:1] in (b"{", b"[") and stripped.endswith((b"{", b"[", b",")) and not _is_json(stripped)
+    if len(stripped) > 4096 or stripped[:1] not in (b"{", b"["):  # pretty-printing gives short lines
+        return False
+    return stripped.endswith((b"{", b"[", b",")) and not _is_json(stripped)
 
 
 def _is_json(raw: bytes) -> bool:
