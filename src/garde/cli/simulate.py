@@ -60,8 +60,10 @@ def simulate(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No banner, progress bar or summary."),
 ) -> None:
-    """Simulate a hospital's logs (Windows, Sysmon, firewall, proxy, VPN, Wi-Fi, DHCP, mail, EHR
-    audit trails, backups) with labelled attacks: DEMO DATA, reproducible from its seed."""
+    """Simulate a hospital's logs with labelled attacks (DEMO DATA, reproducible from its seed).
+
+    Windows Security/System/Sysmon (Winlogbeat JSON), firewall and VPN (FortiGate), proxy (CEF),
+    DHCP, Wi-Fi, mail gateway, EHR audit (FHIR AuditEvent, IHE ATNA) and backup reports."""
     names = parse_scenarios(scenarios)
     history = days if days is not None else (0 if follow else 7)
     if history < 0 or (history == 0 and not follow):
