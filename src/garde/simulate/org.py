@@ -12,6 +12,8 @@ NETBIOS = "CHU-DEMO"
 SITE = "CHU Demo (simulated)"
 PORTAL_IP = "203.0.113.10"  # documentation range: the patient portal's public address
 FW_PUBLIC_IP = "203.0.113.1"
+STAFF_PATIENT_BASE = 900_000  # patient ids of staff members treated in their own hospital
+RELATIVE_PATIENT_BASE = 950_000  # patient ids reserved for staff members' relatives
 DOMAIN_SID = "S-1-5-21-3623811015-3361044348-30300820"
 
 
@@ -90,6 +92,19 @@ class Org:
     patients: list[tuple[str, str, str]]  # (patient id, FAMILY^Given, department)
     vip_patients: list[int] = field(default_factory=list)  # indices into patients: celebrities
     by_role: dict[str, list[Person]] = field(default_factory=dict)
+    vip_ids: frozenset[str] = field(init=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        self.vip_ids = frozenset(self.patients[i][0] for i in self.vip_patients)
+
+    def confidentiality(self, patient_id: str) -> str:
+        """The EHR's confidentiality flag on a record: V (very restricted) for celebrities, R
+        (restricted) for staff members treated here, none for everyone else."""
+        if patient_id in self.vip_ids:
+            return "V"
+        if STAFF_PATIENT_BASE <= int(patient_id) < RELATIVE_PATIENT_BASE:
+            return "R"
+        return ""
 
 
 def _mac(rng: random.Random, oui: str) -> str:

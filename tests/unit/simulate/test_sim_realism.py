@@ -176,3 +176,20 @@ def test_each_person_has_browsing_habits(hospital: Records) -> None:
         assert top5 >= 0.6 * sum(counts.values())
     favourites = {frozenset(d for d, _ in c.most_common(3)) for c in busy.values()}
     assert len(favourites) > len(busy) // 2  # habits differ from person to person
+
+
+def test_celebrity_records_are_flagged_and_opened_by_their_care_team_too(hospital: Records) -> None:
+    def flags(records: list[dict[str, object]]) -> Counter[str]:
+        return Counter(
+            label["code"]
+            for rec in records
+            if rec.get("entity")
+            for label in rec["entity"][0].get("securityLabel", [])  # type: ignore[index]
+        )
+
+    labelled = _labelled(hospital)
+    benign = flags(_benign(hospital, "ehr_fhir"))
+    snooping = flags([rec for sim_id, rec in hospital.by_source["ehr_fhir"] if sim_id in labelled])
+    assert benign["V"] > 0  # the ward treating the celebrity opens the record every day
+    assert snooping["V"] > 0
+    assert snooping["R"] > 0  # a colleague's record is restricted

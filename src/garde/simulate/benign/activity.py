@@ -96,9 +96,9 @@ def cohort(ctx: Ctx, dept: str) -> list[tuple[str, str, str]]:
     cached = ctx.cache.get(key)
     if cached is None:
         pool = [p for p in ctx.org.patients if p[2] == dept] or ctx.org.patients
-        vip = {ctx.org.patients[i][0] for i in ctx.org.vip_patients}
-        pool = [p for p in pool if p[0] not in vip]
         cached = ctx.rng(key).sample(pool, min(len(pool), 18))
+        # A celebrity in this ward is in its care team's daily list: their access is legitimate.
+        cached += [p for p in pool if p[0] in ctx.org.vip_ids and p not in cached]
         ctx.cache[key] = cached
     return cached
 
@@ -116,13 +116,17 @@ def ehr(ctx: Ctx, rng: random.Random, p: Person, ip: str, start: int, end: int, 
         if p.dept == "emergency" and role == "physician" and rng.random() < 0.03:
             # Break-the-glass is routine in the ER: an unknown patient arrives, the chart is forced open.
             pid = rng.choice(ctx.org.patients)[0]
-            fhir.access(ctx.fhr, ms, p.user, name, role, p.dept, ip, pid, "Patient", purpose="BTG")
+            flag = ctx.org.confidentiality(pid)
+            fhir.access(
+                ctx.fhr, ms, p.user, name, role, p.dept, ip, pid, "Patient", purpose="BTG", confidentiality=flag
+            )
             continue
         pid, pname, _ = (
             rng.choice(patients)
             if role not in ("admissions", "pharmacy") or rng.random() < 0.3
             else rng.choice(ctx.org.patients)
         )
+        flag = ctx.org.confidentiality(pid)
         if role == "radiology" or (role == "physician" and rng.random() < 0.15):
             study = f"1.2.250.1.999.2.{pid}.{ms % 9973}"
             atna.audit(ctx.atn, ms, pacs, "PACS", "query", p.user, name, ip, pid, pname)
@@ -145,15 +149,15 @@ def ehr(ctx: Ctx, rng: random.Random, p: Person, ip: str, start: int, end: int, 
                 "Patient" if interaction != "create" else "Encounter",
                 interaction,
                 purpose="HOPERAT",
+                confidentiality=flag,
             )
             continue
         resource = rng.choices(_RES_NAMES, cum_weights=_RES_CUM)[0] if role != "pharmacy" else "MedicationRequest"
-        fhir.access(ctx.fhr, ms, p.user, name, role, p.dept, ip, pid, "Patient")
+        fhir.access(ctx.fhr, ms, p.user, name, role, p.dept, ip, pid, "Patient", confidentiality=flag)
         if resource != "Patient":
             interaction = "update" if role in ("nurse", "physician") and rng.random() < 0.2 else "read"
-            fhir.access(
-                ctx.fhr, ms + 800 + rng.randrange(20_000), p.user, name, role, p.dept, ip, pid, resource, interaction
-            )
+            at = ms + 800 + rng.randrange(20_000)
+            fhir.access(ctx.fhr, at, p.user, name, role, p.dept, ip, pid, resource, interaction, confidentiality=flag)
 
 
 def mails(ctx: Ctx, rng: random.Random, p: Person, start: int, end: int, hours: float) -> None:

@@ -36,6 +36,10 @@ _SOURCE = {
         }
     ],
 }
+_CONFIDENTIALITY = {
+    code: {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": code, "display": display}
+    for code, display in (("R", "restricted"), ("V", "very restricted"))
+}
 _PURPOSE = {"TREAT": "treatment", "BTG": "break the glass", "HOPERAT": "healthcare operations"}
 
 
@@ -52,9 +56,10 @@ def access(
     interaction: str = "read",
     outcome: str = "0",
     purpose: str = "TREAT",
+    confidentiality: str = "",
 ) -> str:
     sim_id = sink.new_id()
-    entities = [
+    entities: list[dict[str, object]] = [
         {
             "what": {"reference": f"Patient/{patient_id}"},
             "type": {
@@ -65,6 +70,8 @@ def access(
             "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"},
         }
     ]
+    if confidentiality:
+        entities[0]["securityLabel"] = [_CONFIDENTIALITY[confidentiality]]
     if resource != "Patient":
         entities.append(
             {

@@ -6,6 +6,7 @@ import random
 
 from garde.simulate.context import Ctx
 from garde.simulate.emitters import fhir
+from garde.simulate.org import RELATIVE_PATIENT_BASE, STAFF_PATIENT_BASE
 from garde.simulate.scenarios.base import Label, Rec, Scenario
 
 MINUTE = 60_000
@@ -19,12 +20,13 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
     )
     rec = Rec(label)
     org = ctx.org
-    snooper = rng.choice(org.by_role["nurse"])
+    vip_id, _vip_name, vip_dept = org.patients[org.vip_patients[0]]
+    # Someone outside the celebrity's ward: no care relationship (the ward's own staff are legitimate).
+    snooper = rng.choice([p for p in org.by_role["nurse"] if p.dept != vip_dept] or org.by_role["nurse"])
     colleague = rng.choice([p for p in org.people if p.dept == snooper.dept and p is not snooper] or org.people)
-    vip_id, _vip_name, _ = org.patients[org.vip_patients[0]]
-    # The colleague and the relative are patients too; their ids come from the EHR's own range.
-    colleague_id = f"{900000 + colleague.idx}"
-    relative_id = f"{950000 + snooper.idx}"
+    # The colleague and the relative are patients too; their ids come from the EHR's own ranges.
+    colleague_id = f"{STAFF_PATIENT_BASE + colleague.idx}"
+    relative_id = f"{RELATIVE_PATIENT_BASE + snooper.idx}"
     label.users.add(snooper.user)
     label.entity("patients", vip_id)
     label.entity("patients", colleague_id)
@@ -54,6 +56,7 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
                     resource,
                     "read",
                     purpose="BTG" if pid == vip_id and resource == "Patient" else "TREAT",
+                    confidentiality=org.confidentiality(pid),
                 ),
             )
             t += rng.randrange(8 * 1000, 60 * 1000)

@@ -54,6 +54,22 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
             ),
         )
         t += rng.randrange(800, 4000)
+        flag = org.confidentiality(patient_id)
+        read = fhir.access(
+            ctx.fhr,
+            t,
+            victim.user,
+            name,
+            "administration",
+            victim.dept,
+            ws.ip,
+            patient_id,
+            "Patient",
+            "read",
+            confidentiality=flag,
+        )
+        rec("ehr_fhir", t, read)
+        t += rng.randrange(500, 2500)
     seven = r"C:\Program Files\7-Zip\7z.exe"
     archive = rf"C:\Users\Public\Documents\sauvegarde-{ctx.day.day:%Y%m%d}.7z"
     pid = ctx.pid()

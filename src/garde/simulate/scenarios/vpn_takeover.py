@@ -86,7 +86,19 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
         rec(
             "ehr_fhir",
             a,
-            fhir.access(ctx.fhr, a, victim.user, name, "physician", victim.dept, tunnel2, pid, "Patient", "read"),
+            fhir.access(
+                ctx.fhr,
+                a,
+                victim.user,
+                name,
+                "physician",
+                victim.dept,
+                tunnel2,
+                pid,
+                "Patient",
+                "read",
+                confidentiality=org.confidentiality(pid),
+            ),
         )
         a += rng.randrange(2000, 9000)
     end = a + 5 * MINUTE
