@@ -257,11 +257,6 @@ def test_an_invalid_setting_is_one_line(work: Path) -> None:
     assert result.stderr.startswith("error: invalid setting: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: cli/__init__.py main() tests isinstance(exc, click.ClickException), but Typer 0.29 raises its "
-    "vendored typer._click exceptions: a usage error (unknown command, missing argument) is a traceback, exit 1",
-)
 @pytest.mark.parametrize("args", [("ingest",)])
 def test_usage_errors_are_not_tracebacks(tmp_path: Path, args: tuple[str, ...]) -> None:
     result = garde(*args, cwd=tmp_path)
@@ -269,11 +264,6 @@ def test_usage_errors_are_not_tracebacks(tmp_path: Path, args: tuple[str, ...]) 
     assert result.returncode == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: store/duckdb_events.py DuckDBEventStore.__init__ lets duckdb.IOException ('Could not set lock "
-    "on file') escape: while another process holds the store, `garde stats/search` print a traceback, exit 1",
-)
 @SHARED_STORE
 def test_a_busy_store_is_one_line_error(ingested: Path) -> None:
     holder = duckdb.connect(str(ingested / "data" / "events.duckdb"))

@@ -49,21 +49,13 @@ for _name in _GROUPS:
 
 
 def main() -> None:
-    """Console entry point: user errors become one clear line and exit code 2."""
+    """Console entry point. Typer reports usage errors itself (exit 2); Garde's own errors
+    become one clear line and exit code 2, never a traceback."""
     try:
-        app(standalone_mode=False)
+        app()
     except GardeError as exc:
         err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

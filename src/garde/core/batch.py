@@ -90,7 +90,13 @@ class BatchBuilder:
         are ignored.
         """
         rows = self._rows
-        frame = pl.from_dicts(rows, schema=EVENT_SCHEMA, strict=False) if rows else empty_batch()
+        if not rows:
+            frame = empty_batch()
+        else:
+            # Integers are read as text first, then cast: "445" -> 445, "abc" or an overflow -> null.
+            frame = pl.from_dicts(rows, schema=_TEXT_FOR_INTEGERS, strict=False).with_columns(
+                [pl.col(name).cast(EVENT_SCHEMA[name], strict=False) for name in _INTEGER_FIELDS]
+            )
         n = len(rows)
         for name, value in (
             ("event.ingested", datetime.now(UTC)),
@@ -106,3 +112,5 @@ class BatchBuilder:
 
 
 _INDEX = {name: i for i, name in enumerate(FIELD_NAMES)}
+_INTEGER_FIELDS = [name for name, dtype in EVENT_SCHEMA.items() if dtype.is_integer()]
+_TEXT_FOR_INTEGERS = pl.Schema({n: (pl.String() if n in _INTEGER_FIELDS else t) for n, t in EVENT_SCHEMA.items()})

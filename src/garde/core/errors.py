@@ -15,3 +15,7 @@ class UnknownFormatError(InputError):
 
 class QueryError(InputError):
     """A search filter or SQL query was refused or failed."""
+
+
+class StoreUnavailableError(GardeError):
+    """A store cannot be opened: in use by another process, unreadable, or not a Garde store."""

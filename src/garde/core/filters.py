@@ -7,8 +7,8 @@ Grammar (case-insensitive keywords)::
     factor := NOT factor | '(' expr ')' | match
     match  := FIELD ':' VALUE | FIELD ('>'|'>='|'<'|'<=') VALUE | VALUE   -- a bare value: full text
 
-A VALUE is a bare word or a double-quoted string (``\\"`` escapes a quote); ``*`` and ``?`` are
-wildcards. Parsing produces a small tree that storage adapters turn into parameterised SQL.
+A VALUE is a bare word or a double-quoted string, whose only escapes are ``\\"`` and ``\\\\`` (so
+a Windows path needs none); ``*`` and ``?`` are wildcards. Parsing produces a small tree that storage adapters turn into parameterised SQL.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         kind = m.lastgroup or ""
         value = m.group(kind)
         if kind == "q":
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+            value = re.sub(r'\\(["\\])', r"\1", value[1:-1])  # only \" and \\ are escapes
         out.append((kind, value))
         pos = m.end()
     return out
@@ -109,6 +109,8 @@ class _Parser:
             return node
         if kind not in ("w", "q"):
             raise QueryError(f"unexpected {value!r} in the filter")
+        if kind == "w" and value.upper() in ("AND", "OR"):
+            raise QueryError(f"{value} needs a condition on each side (quote it to search for the word)")
         token = self.peek()
         if kind == "w" and token is not None and token[0] == "op":
             op = self.take()[1]

@@ -21,6 +21,8 @@ from garde.parse.timestamps import parse_iso
 from garde.parse.windows import schema_fields, winlog_original
 
 MAGIC = b"ElfFile\x00"
+HEADER_BYTES = 4096
+CHUNK_BYTES = 65536
 
 # System element children -> Winlogbeat names (attributes handled below).
 _SYSTEM_SCALARS = {
@@ -177,6 +179,14 @@ class EvtxParser:
                 os.unlink(path)
 
     def _parse_path(self, path: str, builder: BatchBuilder) -> Iterator[ParsedChunk]:
+        # The evtx crate skips a damaged or missing chunk without a word: check the layout
+        # first, so that lost records are at least counted as a reject with the reason.
+        readable, problems = layout_problems(path)
+        for reason in problems:
+            builder.reject(0, reason, b"")
+        if not readable:
+            yield ParsedChunk(*builder.build())
+            return
         try:
             records = PyEvtxParser(path).records_json()
         except (OSError, RuntimeError) as exc:
@@ -218,6 +228,33 @@ class EvtxParser:
             return
         fields = schema_fields(system, data)
         builder.add(position, raw_bytes, timestamp, fields, winlog_original(system, data))
+
+
+def layout_problems(path: str) -> tuple[bool, list[str]]:
+    """Damage the evtx crate passes over without a word: an unusable file header, truncation.
+
+    Returns (readable, reasons): when not readable the file must not be handed to the crate.
+    (A chunk with a broken header is reported by the crate itself, per record.)
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        header = f.read(128)
+    if len(header) < 128 or not header.startswith(MAGIC):
+        return False, [f"not a readable EVTX file: the file header is incomplete ({len(header)} of 128 bytes)"]
+    header_size = int.from_bytes(header[32:36], "little")
+    block_size = int.from_bytes(header[40:42], "little")
+    if header_size != 128 or block_size != HEADER_BYTES:
+        return False, ["not a readable EVTX file: the file header is corrupt"]
+    announced = int.from_bytes(header[42:44], "little")
+    expected = HEADER_BYTES + announced * CHUNK_BYTES
+    if size < expected:
+        return True, [
+            f"file truncated: the header announces {announced} chunks ({expected:,} bytes), the file has "
+            f"{size:,}; records in the missing part are lost"
+        ]
+    if size > HEADER_BYTES and (size - HEADER_BYTES) % CHUNK_BYTES:
+        return True, ["file truncated: its last chunk is incomplete; records in it are lost"]
+    return True, []
 
 
 def _as_path(stream: BinaryIO) -> tuple[str, bool]:

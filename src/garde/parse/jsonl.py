@@ -34,7 +34,6 @@ _NXLOG_SYSTEM = {
     "Keywords": "winlog.keywords",
     "Task": "winlog.task",
     "OpcodeValue": "winlog.opcode",
-    "SeverityValue": "winlog.level",
     "ProcessID": "winlog.process.pid",
     "ThreadID": "winlog.process.thread.id",
     "EventTime": "winlog.time_created",
@@ -42,7 +41,10 @@ _NXLOG_SYSTEM = {
     "ActivityID": "winlog.activity_id",
     "Version": "winlog.version",
 }
+# NXLog's own severity scale (not Windows' Level): 1 DEBUG ... 5 CRITICAL.
+_NXLOG_LEVELS = {"1": "debug", "2": "information", "3": "warning", "4": "error", "5": "critical"}
 _NXLOG_META = {
+    "SeverityValue",
     "EventReceivedTime",
     "SourceModuleName",
     "SourceModuleType",
@@ -120,6 +122,8 @@ class JsonLinesParser:
 
     def parse_line(self, builder: BatchBuilder, line: bytes, line_no: int) -> None:
         record = line.strip()
+        if record.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark (PowerShell's Out-File)
+            record = record[3:].lstrip()
         if not record:
             return
         if len(record) > MAX_LINE:
@@ -144,18 +148,20 @@ class JsonLinesParser:
         winlog = doc.get("winlog")
         timestamp: datetime | None
         if isinstance(winlog, dict):  # Winlogbeat / Elastic Agent
-            flat = flatten(doc)
-            system = {
-                k: v
-                for k, v in flat.items()
-                if k.startswith("winlog.") and not k.startswith(("winlog.event_data.", "winlog.user_data."))
-            }
-            data = flatten(winlog.get("event_data") or {})
-            data.update(flatten(winlog.get("user_data") or {}))
+            event_data = winlog.get("event_data")
+            user_data = winlog.get("user_data")
+            system = flatten({k: v for k, v in winlog.items() if k not in ("event_data", "user_data")}, "winlog.")
+            data = flatten(event_data) if isinstance(event_data, dict) else {}
+            if isinstance(user_data, dict):
+                data.update(flatten(user_data))
+            flat = flatten({k: v for k, v in doc.items() if k != "winlog"})
             fields = schema_fields(system, data)
             fields.update(_explicit_schema_fields(flat))
             timestamp = _timestamp(doc.get("@timestamp")) or parse_iso(system.get("winlog.time_created", ""))
-            original: dict[str, str] | str = flat
+            flat.update(system)
+            if isinstance(user_data, dict):
+                flat.update(flatten(user_data, "winlog.user_data."))
+            original: dict[str, str] | str = winlog_original(flat, data) if event_data is not None else flat
         elif isinstance(doc.get("Event"), dict) and "System" in doc["Event"]:  # evtx-style JSON
             system, data = flatten_event(doc)
             fields = schema_fields(system, data)
@@ -173,16 +179,17 @@ class JsonLinesParser:
                 elif key not in _NXLOG_META:
                     data[key] = _text(value)
             fields = schema_fields(system, data)
+            fields["log.level"] = _NXLOG_LEVELS.get(_text(doc.get("SeverityValue", "")))
             if doc.get("Message"):
                 fields["message"] = _text(doc["Message"])
             timestamp = _timestamp(doc.get("EventTime"))
-            original = flatten(doc)
+            original = orjson.dumps(flatten(doc)).decode()
         else:  # any other ECS-ish document
             flat = flatten(doc)
             fields = _explicit_schema_fields(flat)
             timestamp = next((t for k in _TIME_KEYS if (t := _timestamp(doc.get(k))) is not None), None)
             fields.setdefault("event.dataset", flat.get("data_stream.dataset") or "json")
-            original = flat
+            original = orjson.dumps(flat).decode()
         if timestamp is None:
             builder.reject(line_no, "no readable timestamp (@timestamp, timestamp, time...)", record)
             return

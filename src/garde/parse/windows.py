@@ -171,7 +171,8 @@ def schema_fields(w: Mapping[str, Any], event_data: Mapping[str, str]) -> dict[s
     if executable:
         fields["process.executable"] = executable
         fields["process.name"] = _basename(executable)
-    fields["process.pid"] = _pid(ed("ProcessId") or ed("NewProcessId"))
+    # In 4688 ProcessId is the creator; the new process is NewProcessId.
+    fields["process.pid"] = _pid(ed("NewProcessId") or ed("ProcessId"))
     fields["process.command_line"] = ed("CommandLine") or ed("ScriptBlockText")
     fields["process.parent.executable"] = ed("ParentImage") or ed("ParentProcessName")
     fields["process.parent.command_line"] = ed("ParentCommandLine")

@@ -7,6 +7,7 @@ import gzip
 import io
 import itertools
 import os
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,17 +61,17 @@ def expand_paths(paths: Iterable[str]) -> list[Path]:
 
 def open_source(path: str) -> BinaryIO:
     """A binary stream of the file's content; ``.gz`` files are decompressed on the fly."""
-    raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
     if path.endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
+        # gzip.open owns its file: closing the stream closes the file too.
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")  # noqa: SIM115 - the caller closes it
 
 
 def read_head(path: str) -> bytes:
     try:
         with open_source(path) as stream:
             return stream.read(HEAD_BYTES)
-    except (OSError, EOFError) as exc:  # a corrupt .gz, a file that vanished
+    except (OSError, EOFError, zlib.error) as exc:  # a corrupt .gz, a file that vanished
         raise InputError(f"{path}: cannot read: {exc}") from exc
 
 

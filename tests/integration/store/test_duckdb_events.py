@@ -433,11 +433,6 @@ def test_a_bad_query_is_a_query_error(store: DuckDBEventStore) -> None:
         store.query("SELEC 1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: store/duckdb_events.py query(): a parser error becomes QueryError(f'SQL not understood: {exc}') "
-    "with DuckDB's multi-line message (LINE 1: ... ^^^), so `garde search --sql` prints several lines",
-)
 def test_a_sql_syntax_error_is_one_line(store: DuckDBEventStore) -> None:
     with pytest.raises(QueryError) as info:
         store.query("SELEC 1")

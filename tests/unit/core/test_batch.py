@@ -66,11 +66,6 @@ def test_values_are_coerced_to_the_column_type(column: str, value: object, expec
     assert _one({column: value}).item(0, column) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: core/batch.py BatchBuilder.build (pl.from_dicts(..., strict=False)) raises polars "
-    "ComputeError on a non-numeric string in an integer column instead of storing null",
-)
 @pytest.mark.parametrize("value", ["abc", "", "99999999999"])
 def test_a_bad_integer_value_becomes_null(value: str) -> None:
     builder = BatchBuilder("jsonl", "/x")

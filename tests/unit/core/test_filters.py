@@ -72,11 +72,6 @@ def test_quotes_and_escapes(text: str, tree: object) -> None:
     assert parse_filter(text) == tree
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='bug: core/filters.py _tokens unescapes every "\\x" in a quoted value (re.sub(r"\\\\(.)")), '
-    'though the grammar documents only \\" as an escape: a quoted Windows path loses its backslashes',
-)
 def test_a_quoted_windows_path_keeps_its_backslashes() -> None:
     assert parse_filter('process.executable:"C:\\Windows\\System32\\cmd.exe"') == m(
         "process.executable", "C:\\Windows\\System32\\cmd.exe"
@@ -158,11 +153,6 @@ def test_query_error_is_an_input_error() -> None:
         parse_filter("(")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: core/filters.py _Parser.factor accepts a bare AND/OR keyword where an operand is "
-    "expected and turns it into a full-text search for the word, instead of a QueryError",
-)
 @pytest.mark.parametrize("text", ["OR a:1", "AND a:1", "a:1 AND AND b:2", "a:1 AND OR b:2", "a:1 OR OR b:2"])
 def test_a_misplaced_keyword_is_an_error(text: str) -> None:
     with pytest.raises(QueryError):

@@ -173,11 +173,6 @@ def test_nxlog_document() -> None:
     assert orig["RecordNumber"] == "1234"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: parse/jsonl.py _NXLOG_SYSTEM maps NXLog's SeverityValue (1 DEBUG, 2 INFO, 3 WARNING, 4 ERROR, "
-    "5 CRITICAL) onto winlog.level (Windows Level: 2 = error, 4 = information): an INFO event gets log.level 'error'",
-)
 @pytest.mark.parametrize(("value", "name", "level"), [(2, "INFO", "information"), (4, "ERROR", "error")])
 def test_nxlog_severity_gives_the_right_log_level(value: int, name: str, level: str) -> None:
     doc = {
@@ -419,11 +414,6 @@ def test_sniff(head: bytes, expected: bool) -> None:
     assert JsonLinesParser().sniff(head, "x.log") is expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: parse/jsonl.py sniff() accepts a UTF-8 BOM but parse_line does not strip it: the first "
-    "line of a BOM-prefixed file (PowerShell 5 Out-File -Encoding utf8) is rejected as 'invalid UTF-8'",
-)
 def test_a_utf8_bom_does_not_lose_the_first_line() -> None:
     frame, rejects = parse(b"\xef\xbb\xbf" + GOOD + b"\n" + GOOD + b"\n")
     assert rejects == []

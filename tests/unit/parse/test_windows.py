@@ -126,11 +126,6 @@ def test_4688_process_creation() -> None:
     assert fields["process.parent.executable"] == "C:\\Windows\\System32\\cmd.exe"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: parse/windows.py schema_fields takes process.pid from ProcessId before NewProcessId; in 4688 "
-    "ProcessId is the creator (parent), so the new process gets its parent's pid (0x1e8=488, not 0xea0=3744)",
-)
 def test_4688_pid_is_the_new_process() -> None:
     data = {"NewProcessId": "0xea0", "NewProcessName": "C:\\Windows\\x.exe", "ProcessId": "0x1e8"}
     assert schema_fields(system("Security", "4688"), data)["process.pid"] == 3744

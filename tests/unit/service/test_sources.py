@@ -106,12 +106,8 @@ def test_an_empty_folder_gives_no_file(tmp_path: Path) -> None:
     assert expand_paths([str(tmp_path)]) == []
 
 
-# open_source leaks the file under a .gz stream (see the xfail below): tests that open one
-# collect it here, so that its ResourceWarning cannot land in an unrelated test.
-GZ_LEAK = pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
 
 
-@GZ_LEAK
 def test_open_source_decompresses_gz(tmp_path: Path) -> None:
     plain, packed = tmp_path / "x.jsonl", tmp_path / "x.jsonl.gz"
     plain.write_bytes(b'{"a":1}\n')
@@ -122,11 +118,6 @@ def test_open_source_decompresses_gz(tmp_path: Path) -> None:
     gc.collect()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: service/sources.py open_source returns gzip.GzipFile(fileobj=raw), and closing a GzipFile "
-    "does not close a fileobj it was given: one file descriptor leaks (ResourceWarning) per .gz file read",
-)
 def test_closing_a_gz_source_closes_the_file(tmp_path: Path) -> None:
     packed = tmp_path / "x.jsonl.gz"
     packed.write_bytes(gzip.compress(b"x\n"))
@@ -145,7 +136,6 @@ def test_read_head_reads_at_most_4_kib(tmp_path: Path) -> None:
     assert read_head(str(big)) == b"y" * 4096
 
 
-@GZ_LEAK
 @pytest.mark.parametrize(
     "data",
     [b"not gzip at all", b"\x1f\x8b", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"],
@@ -162,12 +152,6 @@ def test_an_unreadable_gz_is_an_input_error(tmp_path: Path, data: bytes) -> None
         gc.collect()
 
 
-@GZ_LEAK
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: service/sources.py read_head catches (OSError, EOFError) but a gzip stream with a valid "
-    "header and corrupt deflate data raises zlib.error: `garde ingest` dies with a traceback, other files unread",
-)
 def test_a_corrupt_deflate_stream_is_an_input_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl.gz"
     bad.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
