@@ -84,7 +84,11 @@ def test_ransomware_steps_match_what_sigma_rules_look_for(hospital: Records) -> 
         for p in procs
     )
     assert any(p["Image"].endswith("PSEXESVC.exe") for p in procs)
-    services = [rec["winlog"]["event_data"]["ServiceName"] for rec in hospital.json("winsys")]
+    services = [rec["winlog"]["event_data"].get("ServiceName") for rec in hospital.json("winsys")]
+    stopped = [rec["winlog"]["event_data"] for rec in hospital.json("winsys") if rec["winlog"]["event_id"] == "7036"]
+    assert {"param1": "Veeam Backup Service", "param2": "stopped"}.items() <= next(
+        d for d in stopped if d["param1"].startswith("Veeam")
+    ).items()
     assert "PSEXESVC" in services
     locked = [
         rec

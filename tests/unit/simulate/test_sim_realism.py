@@ -65,8 +65,9 @@ def test_sysmon_mix_and_benign_twins_exist(hospital: Records) -> None:
     lines = [str(rec["winlog"]["event_data"].get("CommandLine", "")).lower() for rec in benign]  # type: ignore[index]
     assert any("powershell" in c for c in lines)  # admin PowerShell is normal here
     assert any("vssadmin list shadows" in c for c in lines)  # so is the backup's VSS use
-    system = Counter(rec["winlog"]["event_data"]["ServiceName"] for rec in _benign(hospital, "winsys"))  # type: ignore[index]
-    assert system  # services get installed by software deployment too
+    system = Counter(rec["winlog"]["event_id"] for rec in _benign(hospital, "winsys"))  # type: ignore[index]
+    assert system["7045"] > 0  # services get installed by software deployment too
+    assert system["7036"] > system["7045"]  # and services start and stop all day
 
 
 def test_web_traffic_follows_the_day(hospital: Records) -> None:

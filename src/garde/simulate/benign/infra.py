@@ -41,9 +41,23 @@ def infrastructure_day(ctx: Ctx, staff: int, skip_backup_jobs: frozenset[str] = 
     machine_accounts(ctx)
 
 
+_SERVICES = (
+    "Windows Update",
+    "Background Intelligent Transfer Service",
+    "Windows Modules Installer",
+    "Volume Shadow Copy",
+    "Microsoft Software Shadow Copy Provider",
+    "WinHTTP Web Proxy Auto-Discovery Service",
+)
+
+
 def servers(ctx: Ctx) -> None:
     rng = ctx.rng("servers")
     for server in ctx.org.servers.values():
+        for ms in times(rng, ctx.day.midnight_ms, ctx.day.midnight_ms + 24 * HOUR, 6):  # services come and go
+            service = rng.choice(_SERVICES)
+            windows.service_state(ctx.sys, ms, server.fqdn, service, "running")
+            windows.service_state(ctx.sys, ms + rng.randrange(60_000, 900_000), server.fqdn, service, "stopped")
         for ms in times(rng, ctx.day.midnight_ms, ctx.day.midnight_ms + 24 * HOUR, 24):
             image, cmd, parent = rng.choice(SYSTEM_PROGRAMS)
             sysmon.process(

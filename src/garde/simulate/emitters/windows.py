@@ -290,3 +290,10 @@ def service_installed(sink: Sink, ms: int, fqdn: str, name: str, image: str, acc
             "AccountName": account,
         },
     )
+
+
+def service_state(sink: Sink, ms: int, fqdn: str, display_name: str, state: str) -> str:
+    """7036: ``The <display_name> service entered the <state> state.`` (state: running, stopped)."""
+    key = display_name.replace(" ", "")[:24]
+    binary = key.encode("utf-16-le").hex().upper() + "0000"
+    return emit(sink, ms, fqdn, SYSTEM, 7036, {"param1": display_name, "param2": state, "Binary": binary})

@@ -78,6 +78,7 @@ _META: dict[int, tuple[str, str, str, str, str]] = {
         "Other Logon/Logoff Events",
         "The workstation was unlocked.",
     ),
+    7036: ("service-state-changed", "configuration", "success", "None", "A service entered a new state."),
     7045: ("service-installed", "configuration", "success", "None", "A service was installed in the system."),
     1: (
         "Process Create (rule: ProcessCreate)",

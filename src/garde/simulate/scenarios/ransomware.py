@@ -41,6 +41,13 @@ DISCOVERY = (
         r"rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 688 C:\ProgramData\Microsoft\DeviceSync\l.dmp full",
     ),
 )
+STOP_SERVICES = (  # (server, image, command line, display name of the service it stops)
+    ("backup", r"C:\Windows\System32\net.exe", 'net stop "VeeamBackupSvc" /y', "Veeam Backup Service"),
+    ("backup", r"C:\Windows\System32\sc.exe", "sc config VeeamBackupSvc start= disabled", ""),
+    ("sql", r"C:\Windows\System32\net.exe", "net stop MSSQLSERVER /y", "SQL Server (MSSQLSERVER)"),
+    ("sql", r"C:\Windows\System32\net.exe", "net stop SQLWriter /y", "SQL Server VSS Writer"),
+    ("fs", r"C:\Windows\System32\taskkill.exe", "taskkill /f /im wbengine.exe", ""),
+)
 IMPACT = (
     (r"C:\Windows\System32\vssadmin.exe", "vssadmin.exe delete shadows /all /quiet"),
     (r"C:\Windows\System32\wbadmin.exe", "wbadmin delete catalog -quiet"),
@@ -296,7 +303,30 @@ def inject(ctx: Ctx, at: int, rng: random.Random) -> Label:
             i += rng.randrange(1 * 1000, 6 * 1000)
     for job in ("DPI-SQL-Nightly", "PACS-Archive", "FileServer-FS01"):
         rec("backup", i, backup.job_event(ctx.bkp, i, f"CHU-DEMO\\{admin.user}", "Delete", job))
-        i += 4000
+        i += rng.randrange(3000, 6000)
+    # The backup software and the database engine are stopped so nothing holds the files.
+    bkp = org.servers["backup"].fqdn
+    for host, image, cmd, service in STOP_SERVICES:
+        fqdn = bkp if host == "backup" else org.servers[host].fqdn
+        rec(
+            "sysmon",
+            i,
+            sysmon.process(
+                ctx.smn,
+                i,
+                fqdn,
+                "NT AUTHORITY\\SYSTEM",
+                image,
+                cmd,
+                _CMD,
+                ctx.pid(),
+                parent_command_line="cmd.exe /c C:\\Windows\\Temp\\svcupd.exe -stop",
+                integrity="System",
+            ),
+        )
+        if service:
+            rec("winsys", i + 1500, windows.service_state(ctx.sys, i + 1500, fqdn, service, "stopped"))
+        i += rng.randrange(2000, 9000)
     # 7. Mass encryption on the file server and the patient-zero workstation.
     enc = impact_at
     fs = org.servers["fs"].fqdn
