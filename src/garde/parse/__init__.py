@@ -15,7 +15,14 @@ from garde.core.ports import Parser
 # name -> "module:Class", in the order formats are tried when sniffing.
 BUILTIN_PARSERS: dict[str, str] = {
     "evtx": "garde.parse.evtx:EvtxParser",
+    "fhir": "garde.parse.fhir:FhirAuditEventParser",  # JSON too: before jsonl
     "jsonl": "garde.parse.jsonl:JsonLinesParser",
+    "atna": "garde.parse.atna:AtnaParser",  # syslog carrying XML: before the syslog family
+    "cef": "garde.parse.cef:CefParser",
+    "leef": "garde.parse.leef:LeefParser",
+    "kv": "garde.parse.kv:KeyValueParser",
+    "csv": "garde.parse.csv_mapped:CsvParser",
+    "syslog": "garde.parse.syslog:SyslogParser",  # any syslog line: last
 }
 
 _cache: dict[str, Parser] = {}
