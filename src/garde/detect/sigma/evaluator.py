@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 import polars as pl
 
 from garde.detect.sigma import ir
@@ -127,48 +128,77 @@ def _positive_atoms(node: Node, negated: bool) -> list[int]:
 class Evaluator:
     """Routes each batch's rows to the rule groups of their log source and evaluates them.
 
-    Rows are partitioned by the set of groups they belong to, so that each row's fields are
-    decoded once and an atom shared by several groups is evaluated once for those rows.
+    Rows are partitioned by the exact set of groups they belong to, so that each row's fields
+    are decoded once however many groups read them. Each group is one shared predicate graph
+    (its plan, built on first use and kept), evaluated on the rows of its partitions.
     """
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self.groups = plan_groups(rules)
         self._router = Router([g.route for g in self.groups])
-        self._plans: dict[tuple[int, ...], RulePlan] = {}
+        self._plans: dict[int, RulePlan] = {}
+        self._reads: dict[tuple[int, ...], _Reads] = {}
 
     def evaluate(self, batch: pl.DataFrame) -> pl.DataFrame:
         if batch.height == 0 or not self.groups:
             return pl.DataFrame(schema=MATCH_SCHEMA)
         parts: list[pl.DataFrame] = []
         for key, rows in self._router.partitions(batch):
-            plan = self._plan(key)
-            frame = batch.select(plan.columns)
-            parts.extend(_evaluate_rows(plan, frame if len(rows) == batch.height else frame[rows]))
+            reads = self._reads_of(key)
+            frame = batch.select(reads.columns)
+            if len(rows) != batch.height:
+                frame = frame[rows]
+            fields = field_frame(frame, reads.fields, reads.keyword_literals)
+            for gid in key:
+                parts.extend(_evaluate_rows(self._plan(gid), frame, fields))
         if not parts:
             return pl.DataFrame(schema=MATCH_SCHEMA)
         return pl.concat(parts, how="vertical")
 
-    def _plan(self, key: tuple[int, ...]) -> RulePlan:
-        found = self._plans.get(key)
+    def _plan(self, gid: int) -> RulePlan:
+        found = self._plans.get(gid)
         if found is None:
-            rules = [rule for gid in key for rule in self.groups[gid].rules]
-            found = self._plans[key] = plan_rules(rules)
+            found = self._plans[gid] = plan_rules(self.groups[gid].rules)
+        return found
+
+    def _reads_of(self, key: tuple[int, ...]) -> _Reads:
+        found = self._reads.get(key)
+        if found is None:
+            plans = [self._plan(gid) for gid in key]
+            literals: list[str] | None = []
+            for plan in plans:
+                if ir.KEYWORD_FIELD in plan.fields:
+                    literals = (
+                        None if plan.keyword_literals is None or literals is None else literals + plan.keyword_literals
+                    )
+            found = self._reads[key] = _Reads(
+                columns=tuple(sorted({c for p in plans for c in p.columns})),
+                fields=tuple(sorted({f for p in plans for f in p.fields})),
+                keyword_literals=None if literals is None else sorted(set(literals)),
+            )
         return found
 
 
-def _evaluate_rows(plan: RulePlan, frame: pl.DataFrame) -> list[pl.DataFrame]:
-    fields = field_frame(frame, plan.fields, plan.keyword_literals)
+@dataclass(frozen=True)
+class _Reads:
+    """What a partition's groups read: batch columns, fields, keyword prefilter."""
+
+    columns: tuple[str, ...]
+    fields: tuple[str, ...]
+    keyword_literals: list[str] | None
+
+
+def _evaluate_rows(plan: RulePlan, frame: pl.DataFrame, fields: pl.DataFrame) -> list[pl.DataFrame]:
     masks = AtomMasks(plan.atoms, plan.matchers, fields, frame["@timestamp"])
-    out = []
+    found: list[tuple[str, tuple[str, ...], Rows]] = []
     for rule, condition, shown in zip(plan.rules, plan.conditions, plan.shown_fields, strict=True):
         mask = _evaluate_node(condition, masks)
         if mask is False:
             continue
         rows = np.arange(frame.height) if mask is True else np.flatnonzero(mask)
-        if len(rows) == 0:
-            continue
-        out.append(_matches(rule.info.id, frame, fields, shown, rows))
-    return out
+        if len(rows):
+            found.append((rule.info.id, shown, rows))
+    return [_matches(found, frame, fields)] if found else []
 
 
 def _evaluate_node(node: Node, masks: AtomMasks) -> Mask:
@@ -203,19 +233,23 @@ def _evaluate_node(node: Node, masks: AtomMasks) -> Mask:
     return bool(node[1])
 
 
-def _matches(
-    rule_id: str, frame: pl.DataFrame, fields: pl.DataFrame, shown: tuple[str, ...], rows: Rows
-) -> pl.DataFrame:
-    taken = pl.Series(rows, dtype=pl.Int64)
-    if shown:
-        values = fields.select(shown)[taken]
-        matched = values.select(pl.struct(pl.all()).struct.json_encode()).to_series()
-    else:
-        matched = pl.repeat("{}", len(rows), dtype=pl.String, eager=True)
-    return pl.DataFrame(
-        {
-            "rule_id": pl.repeat(rule_id, len(rows), dtype=pl.String, eager=True),
-            "event.id": frame["event.id"].gather(taken),
-            "matched": matched,
-        }
-    )
+def _matches(found: list[tuple[str, tuple[str, ...], Rows]], frame: pl.DataFrame, fields: pl.DataFrame) -> pl.DataFrame:
+    """The matches of one group over one partition, in one gather: rule id, event id and the
+    values of the fields each rule tests (absent ones left out) as a JSON object."""
+    all_rows = np.unique(np.concatenate([rows for _, _, rows in found]))
+    shown_fields = sorted({name for _, shown, _ in found for name in shown})
+    taken = pl.Series(all_rows, dtype=pl.Int64)
+    positions = all_rows.tolist()
+    event_ids = dict(zip(positions, frame["event.id"].gather(taken).to_list(), strict=True))
+    values = fields.select(shown_fields)[taken].rows() if shown_fields else [()] * len(positions)
+    by_row = {row: dict(zip(shown_fields, v, strict=True)) for row, v in zip(positions, values, strict=True)}
+    rule_ids: list[str] = []
+    ids: list[str] = []
+    matched: list[str] = []
+    for rule_id, shown, rows in found:
+        for row in rows.tolist():
+            held = by_row[row]
+            rule_ids.append(rule_id)
+            ids.append(event_ids[row])
+            matched.append(orjson.dumps({n: held[n] for n in shown if held.get(n) is not None}).decode())
+    return pl.DataFrame({"rule_id": rule_ids, "event.id": ids, "matched": matched}, schema=MATCH_SCHEMA)

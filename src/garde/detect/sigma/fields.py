@@ -8,7 +8,7 @@ The keyword pseudo-field is the message plus every value of ``original`` (keys r
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 
 import orjson
 import polars as pl
@@ -100,11 +100,13 @@ def _keyword_text(frame: pl.DataFrame, literals: list[str] | None) -> pl.Series:
         return frame.select(_full_text().alias(ir.KEYWORD_FIELD)).to_series()
     if not literals:
         return pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(ir.KEYWORD_FIELD)
-    raw = pl.concat_str([pl.struct(pl.col("message")).struct.json_encode(), pl.col("original")], ignore_nulls=True)
+    message = pl.struct(pl.col("message")).struct.json_encode()
     if all(lit.isascii() for lit in literals):
-        candidate = raw.str.contains_any(literals, ascii_case_insensitive=True)
+        candidate = pl.col("original").str.contains_any(literals, ascii_case_insensitive=True)
+        candidate = candidate | message.str.contains_any(literals, ascii_case_insensitive=True)
     else:
-        candidate = raw.str.to_lowercase().str.contains_any(literals)
+        candidate = pl.col("original").str.to_lowercase().str.contains_any(literals)
+        candidate = candidate | message.str.to_lowercase().str.contains_any(literals)
     rows = frame.select(candidate.fill_null(False)).to_series()
     text = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias(ir.KEYWORD_FIELD)
     if rows.any():

@@ -8,6 +8,8 @@ as is and looked up in ``original`` first, then among the columns (see ``fields.
 
 from __future__ import annotations
 
+import re
+
 from sigma.processing.conditions import LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldFunctionTransformation, FieldMappingTransformation
@@ -68,6 +70,15 @@ def _windows_field(name: str | None) -> str:
     return EVENT_DATA + name
 
 
+def _spaced_variants(name: str | None) -> list[str] | str:
+    """Defender's EventData names have spaces ("Threat Name"); Sigma rules write them joined."""
+    if name is None:
+        return ""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    base = _windows_field(name)
+    return [base, EVENT_DATA + spaced] if spaced != name and not name.startswith("winlog.") else base
+
+
 def build_pipeline() -> ProcessingPipeline:
     """The pipeline every rule goes through before compilation."""
     return ProcessingPipeline(
@@ -77,6 +88,14 @@ def build_pipeline() -> ProcessingPipeline:
                 identifier="garde_process_creation_aliases",
                 transformation=FieldMappingTransformation(dict(PROCESS_CREATION_ALIASES)),  # type: ignore[arg-type]
                 rule_conditions=[LogsourceCondition(product="windows", category="process_creation")],
+            ),
+            ProcessingItem(
+                identifier="garde_defender_spaced_fields",
+                transformation=FieldFunctionTransformation(
+                    transform_func=_spaced_variants,  # type: ignore[arg-type]
+                    mapping=dict(WINDOWS_SYSTEM_FIELDS),  # type: ignore[arg-type]
+                ),
+                rule_conditions=[LogsourceCondition(product="windows", service="windefend")],
             ),
             ProcessingItem(
                 identifier="garde_windows_fields",
