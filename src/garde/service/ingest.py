@@ -8,6 +8,7 @@ other files go on.
 
 from __future__ import annotations
 
+import io
 import multiprocessing as mp
 import os
 import queue
@@ -69,8 +70,6 @@ def parse_task(task: Task) -> Iterator[ParsedChunk]:
             return
         stream.seek(task.start)
         ranged = RangeReader(stream, task.end - task.start)
-        import io
-
         buffered = io.BufferedReader(ranged, buffer_size=1 << 20)
         yield from parser.parse(buffered, source, start_line=task.start_line)  # type: ignore[call-arg]
 
@@ -86,6 +85,39 @@ def _worker(tasks: Any, results: Any) -> None:
     results.put(("exit", None, None))
 
 
+def plan_tasks(paths: Iterable[str], force_format: str | None = None) -> tuple[list[Task], list[Reject], int]:
+    """Tasks for the readable files, rejects for the others, and the count of empty files.
+
+    Only reads the files' first bytes: hunts use it too, without any store.
+    """
+    tasks: list[Task] = []
+    rejects: list[Reject] = []
+    empty = 0
+    forced = get_parser(force_format) if force_format else None
+    for path in expand_paths(paths):
+        name = str(path)
+        size = path.stat().st_size
+        try:
+            head = read_head(name)
+        except GardeError as exc:
+            rejects.append(Reject(os.path.abspath(name), 0, force_format or "?", str(exc), b""))
+            continue
+        if not head:
+            empty += 1
+            continue
+        try:
+            parser = forced or detect(head, name)
+        except GardeError:
+            rejects.append(Reject(os.path.abspath(name), 0, "?", "format not recognised", head))
+            continue
+        if getattr(parser, "splittable", False) and not name.endswith(".gz"):
+            for start, end, line in plan_ranges(name, size):
+                tasks.append(Task(name, parser.name, end - start, start, end, line))
+        else:
+            tasks.append(Task(name, parser.name, size))
+    return tasks, rejects, empty
+
+
 class IngestService:
     def __init__(self, store: EventStore, *, workers: int = 0, retention_days: int = 0) -> None:
         self.store = store
@@ -93,33 +125,7 @@ class IngestService:
         self.retention_days = retention_days
 
     def plan(self, paths: Iterable[str], force_format: str | None = None) -> tuple[list[Task], list[Reject], int]:
-        """Tasks for the readable files, rejects for the others, and the count of empty files."""
-        tasks: list[Task] = []
-        rejects: list[Reject] = []
-        empty = 0
-        forced = get_parser(force_format) if force_format else None
-        for path in expand_paths(paths):
-            name = str(path)
-            size = path.stat().st_size
-            try:
-                head = read_head(name)
-            except GardeError as exc:
-                rejects.append(Reject(os.path.abspath(name), 0, force_format or "?", str(exc), b""))
-                continue
-            if not head:
-                empty += 1
-                continue
-            try:
-                parser = forced or detect(head, name)
-            except GardeError:
-                rejects.append(Reject(os.path.abspath(name), 0, "?", "format not recognised", head))
-                continue
-            if getattr(parser, "splittable", False) and not name.endswith(".gz"):
-                for start, end, line in plan_ranges(name, size):
-                    tasks.append(Task(name, parser.name, end - start, start, end, line))
-            else:
-                tasks.append(Task(name, parser.name, size))
-        return tasks, rejects, empty
+        return plan_tasks(paths, force_format)
 
     def run(
         self,
