@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -16,8 +17,9 @@ from garde.bootstrap import build_app, build_detection
 from garde.cli.events import DataDir, settings_from
 from garde.core.alerts import LEVELS
 from garde.core.errors import InputError
-from garde.service.detect import HuntResult
-from garde.service.hunt_report import render_report, write_timeline
+
+if TYPE_CHECKING:
+    from garde.service.detect import HuntResult
 
 console = Console()
 
@@ -42,6 +44,8 @@ def hunt(
         raise InputError("give files to hunt through, or --store (not both)")
     if timeline is not None and timeline.suffix.lower() not in (".csv", ".jsonl", ".json", ".ndjson"):
         raise InputError("--timeline must end in .csv or .jsonl")
+    from garde.service.hunt_report import render_report, write_timeline  # jinja2: only when hunting
+
     settings = settings_from(data_dir)
     detection = build_detection(settings, [str(r) for r in rules] if rules else None)
     started = time.perf_counter()
