@@ -38,7 +38,9 @@ def _date(text: str | None) -> date | None:
 def simulate(
     out: Path | None = typer.Option(None, "--out", "-o", help="Folder for logs/ and labels.jsonl."),
     seed: int = typer.Option(1, "--seed", help="Same seed and options: byte-identical files."),
-    staff: int = typer.Option(1500, "--staff", help="Number of staff (devices and patients scale with it)."),
+    staff: int | None = typer.Option(
+        None, "--staff", help="Number of staff; devices and patients scale with it (default 1500, 300 with --demo)."
+    ),
     devices: int | None = typer.Option(None, "--devices", help="Biomedical devices and printers (default: staff/10)."),
     days: int | None = typer.Option(None, "--days", help="Days of history to back-fill (default 7; 0 with --follow)."),
     start: str | None = typer.Option(None, "--start", help="First simulated day, YYYY-MM-DD (default: DAYS days ago)."),
@@ -58,14 +60,18 @@ def simulate(
     attack_interval: float = typer.Option(
         1200.0, "--attack-interval", help="Live mode: simulated seconds between attacks (they cycle)."
     ),
+    demo: bool = typer.Option(
+        False, "--demo", help="A first look: 300 staff, 2 days, every attack (unless given otherwise)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No banner, progress bar or summary."),
 ) -> None:
     """Simulate a hospital's logs with labelled attacks (DEMO DATA, reproducible from its seed).
 
     Windows Security/System/Sysmon (Winlogbeat JSON), firewall and VPN (FortiGate), proxy (CEF),
     DHCP, Wi-Fi, mail gateway, EHR audit (FHIR AuditEvent, IHE ATNA) and backup reports."""
-    names = parse_scenarios(scenarios)
-    history = days if days is not None else (0 if follow else 7)
+    names = parse_scenarios(scenarios or ("all" if demo else ""))
+    staff = staff if staff is not None else (300 if demo else 1500)
+    history = days if days is not None else (0 if follow else 2 if demo else 7)
     if history < 0 or (history == 0 and not follow):
         raise InputError("--days must be at least 1 (or 0 together with --follow)")
     if rate is not None and rate <= 0:
@@ -89,9 +95,11 @@ def simulate(
         out_dir=out,
         seed=seed,
         staff=staff,
+        devices=devices,
         days=max(history, 1),
         start=first_day,
         scenarios=names,
+        pins=pins,
         write_files=out is not None,
     ).validated()
     sender = open_sender(send) if send else None
@@ -186,7 +194,7 @@ def _follow(
         rate=rate, duration=duration, first_attack_after_s=first_attack_after, scenario_interval_s=attack_interval
     )
     if not quiet:
-        pace = f"{rate:g} records/s" if rate else "real time"
+        pace = f"{rate:g} records/s" if rate else "real time; quiet at night, speed it up with --rate"
         console.print(f"Following ({pace}); first attack in {first_attack_after:g} s. Ctrl-C to stop.")
     stats = LiveStats()
     try:

@@ -172,3 +172,12 @@ def test_bad_pins_are_refused(tmp_path: Path, pin: str) -> None:
         ],
     )
     assert isinstance(result.exception, InputError), result.output
+
+
+def test_cli_demo_preset(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["simulate", "--demo", "--staff", "40", "--days", "1", "--out", str(tmp_path), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    labels = (tmp_path / "labels.jsonl").read_bytes().splitlines()
+    assert {orjson.loads(line)["scenario"] for line in labels} == set(SCENARIOS)
