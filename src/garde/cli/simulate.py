@@ -107,7 +107,7 @@ def simulate(
         console.print(Panel(BANNER, style="bold yellow"))
     try:
         if history:
-            _history(out, seed, staff, devices, history, first_day, names, pins, follow, sender, rate, quiet)
+            _history(out, seed, staff, devices, history, first_day, names, pins, demo, follow, sender, rate, quiet)
         if follow:
             _follow(
                 out, seed, staff, devices, names, sender, rate, duration, first_attack_after, attack_interval, quiet
@@ -126,6 +126,7 @@ def _history(
     start: date | None,
     names: tuple[str, ...],
     pins: tuple[tuple[str, datetime], ...],
+    demo: bool,
     follow: bool,
     sender: Sender | None,
     rate: float | None,
@@ -140,6 +141,7 @@ def _history(
         start=start,
         scenarios=names,
         pins=pins,
+        first_attack_hour=8.5 if demo else None,  # the demo opens with an attack on the first morning
         write_files=out is not None,
         live_last_day=not follow,
     )
@@ -232,7 +234,7 @@ def _summary(
         attacks = Table(title="Scenarios injected (ground truth in the label file)")
         for column in ("scenario", "start (UTC)", "end (UTC)", "records"):
             attacks.add_column(column)
-        for s in scenarios:
+        for s in sorted(scenarios, key=lambda doc: str(doc["start"])):
             attacks.add_row(str(s["scenario"]), _short(s["start"]), _short(s["end"]), f"{s['event_count']:,}")
         console.print(attacks)
         console.print(f"labels: {labels}")
