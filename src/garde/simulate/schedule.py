@@ -33,7 +33,7 @@ def plan(
     for i, name in enumerate(ordered):
         lo, hi = SCENARIOS[name].hours
         if i == 0 and first_attack_hour is not None:
-            out.append(Planned(0, name, first_attack_hour))
+            out.append(Planned(0, name, first_attack_hour + rng.uniform(0, 2 / 60)))  # within two minutes
             continue
         day = min(days - 1, (i * days) // max(1, len(ordered)))
         out.append(Planned(day, name, rng.uniform(lo, hi)))
