@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -98,3 +99,22 @@ def parse_any(text: str, now: datetime, default_tz: tzinfo = UTC) -> datetime | 
     if text.isdigit():
         return parse_epoch(text) if len(text) >= 9 else None
     return parse_iso(text, default_tz) or parse_month_first(text, now, default_tz)
+
+
+class CachedTimes:
+    """A timestamp parser that remembers recent texts: many events share the same second."""
+
+    def __init__(self, parse: Callable[[str], datetime | None], size: int = 4096) -> None:
+        self._parse = parse
+        self._size = size
+        self._seen: dict[str, datetime | None] = {}
+
+    def __call__(self, text: str) -> datetime | None:
+        try:
+            return self._seen[text]
+        except KeyError:
+            pass
+        if len(self._seen) >= self._size:
+            self._seen.clear()
+        value = self._seen[text] = self._parse(text)
+        return value

@@ -18,7 +18,7 @@ from garde.core.ports import ParsedChunk
 from garde.parse._envelope import EnvelopeReader, envelope_fields
 from garde.parse._fields import dataset, outcome, to_int, transport
 from garde.parse._lines import Record, first_line, parse_lines
-from garde.parse._time import parse_any
+from garde.parse._time import CachedTimes, parse_any
 from garde.parse.syslog import utc_now
 
 _HEADER_NAMES = (
@@ -85,13 +85,14 @@ _KEY_FIELDS: dict[str, str] = {
 }
 _SEVERITY_WORDS = {"low": 3, "medium": 5, "high": 8, "very-high": 10, "unknown": None}
 _RULE_LABELS = frozenset({"rule", "rule name", "rulename", "policy", "policy name", "policyname"})
+_CUSTOM_STRINGS = tuple((f"cs{n}Label", f"cs{n}") for n in range(1, 7))
 _TIME_KEYS = ("rt", "receiptTime", "end", "endTime", "start", "startTime")
 
 
 def split_header(text: str, count: int) -> tuple[list[str], str] | None:
     """The first ``count`` pipe-separated fields (unescaped) and the rest; None if fewer."""
-    if "\\" not in text:
-        parts = text.split("|", count)
+    parts = text.split("|", count)
+    if not any("\\" in part for part in parts[:count]):  # no escape in the header: the usual case
         if len(parts) <= count:
             return None
         return parts[:count], parts[count]
@@ -110,15 +111,17 @@ def split_header(text: str, count: int) -> tuple[list[str], str] | None:
 
 def parse_extension(text: str) -> dict[str, str]:
     """CEF extension ``key=value`` pairs; values keep their inner spaces."""
-    out: dict[str, str] = {}
-    keys = list(_EXT_KEY.finditer(text))
-    for i, m in enumerate(keys):
-        end = keys[i + 1].start() if i + 1 < len(keys) else len(text)
-        value = text[m.end() : end].rstrip(" ")
-        if "\\" in value:
-            value = _EXT_ESCAPE.sub(lambda e: _EXT_UNESCAPED.get(e.group(1), e.group(1)), value)
-        out[m.group(1)] = value
+    parts = _EXT_KEY.split(text.rstrip(" "))  # ["", key, value, key, value...]
+    out = dict(zip(parts[1::2], parts[2::2], strict=True))
+    if "\\" in text:
+        for key, value in out.items():
+            if "\\" in value:
+                out[key] = _EXT_ESCAPE.sub(_unescape, value)
     return out
+
+
+def _unescape(m: re.Match[str]) -> str:
+    return _EXT_UNESCAPED.get(m.group(1), m.group(1))
 
 
 class CefParser:
@@ -142,6 +145,7 @@ class CefParser:
 
     def _line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
         now, tz = reader.now, self.timezone
+        times = CachedTimes(lambda text: parse_any(text, now, tz))
 
         def parse_line(text: str) -> Record | str:
             at = text.find("CEF:")
@@ -176,24 +180,23 @@ class CefParser:
             }
             severity = values[6].strip()
             fields["event.severity"] = int(severity) if severity.isdigit() else _SEVERITY_WORDS.get(severity.lower())
-            for key, value in ext.items():
-                original["cef." + key] = value
-                target = _KEY_FIELDS.get(key)
-                if target is not None and value:
-                    fields[target] = value
+            original.update({"cef." + key: value for key, value in ext.items()})
+            for key in ext.keys() & _KEY_FIELDS.keys():
+                if ext[key]:
+                    fields[_KEY_FIELDS[key]] = ext[key]
             fields["event.outcome"] = outcome(fields.get("event.outcome"))
             if "request" in ext and ext.get("dhost"):
                 fields["url.domain"] = ext["dhost"]  # a proxy's destination host is the URL's
-            for n in "123456":
-                label = ext.get(f"cs{n}Label")
-                if label and label.lower() in _RULE_LABELS and ext.get(f"cs{n}"):
-                    fields["rule.name"] = ext[f"cs{n}"]
+            for label_key, value_key in _CUSTOM_STRINGS:
+                label = ext.get(label_key)
+                if label and label.lower() in _RULE_LABELS and ext.get(value_key):
+                    fields["rule.name"] = ext[value_key]
             fields["network.transport"] = transport(fields.get("network.transport"))
             total = to_int(ext.get("in")) + to_int(ext.get("out"))
             if total:
                 fields["network.bytes"] = total
             for key in _TIME_KEYS:
-                if key in ext and (stamp := parse_any(ext[key], now, tz)) is not None:
+                if key in ext and (stamp := times(ext[key])) is not None:
                     timestamp = stamp
                     break
             return timestamp or now, fields, original
