@@ -237,6 +237,8 @@ def device_counts(staff: int, devices: int | None) -> tuple[int, int]:
 
 
 def _role_counts(staff: int) -> dict[str, int]:
+    """Head count per role: at least one of each (a tiny hospital may run a person over), nurses
+    making up the rest."""
     counts = {r.name: max(1, int(staff * r.share)) for r in ROLES}
-    counts["nurse"] += staff - sum(counts.values())
+    counts["nurse"] = max(1, counts["nurse"] + staff - sum(counts.values()))
     return counts

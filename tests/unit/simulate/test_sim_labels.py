@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 
 import orjson
-from simhelpers import Records
+import pytest
+from simhelpers import Records, read_back, small_config
 
+from garde.simulate import generate
 from garde.simulate.scenarios import SCENARIOS
 
 
@@ -77,3 +80,18 @@ def test_ids_follow_file_order_and_hide_generation_order(hospital: Records) -> N
     for label in _labels(hospital):
         for ids in label["events"].values():  # type: ignore[union-attr]
             assert all(i.split("-")[2].isdigit() for i in ids)
+
+
+@pytest.mark.parametrize(
+    ("seed", "staff", "start"), [(1, 10, "2026-10-25"), (2, 13, "2027-01-01"), (3, 33, "2026-03-29")]
+)
+def test_labels_hold_for_tiny_hospitals_and_odd_days(tmp_path: Path, seed: int, staff: int, start: str) -> None:
+    """Ten staff, summer-time changes, New Year's Eve: every scenario still lands and is labelled."""
+    result = generate(small_config(tmp_path, seed=seed, staff=staff, days=1, start=date.fromisoformat(start)))
+    records = read_back(result)
+    written = {source: {i for i, _ in rows} for source, rows in records.by_source.items()}
+    labels = _labels(records)
+    assert sorted(str(label["scenario"]) for label in labels) == sorted(SCENARIOS)
+    for label in labels:
+        for source, ids in label["events"].items():  # type: ignore[union-attr]
+            assert set(ids) <= written[source], label["scenario"]
