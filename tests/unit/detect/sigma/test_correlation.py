@@ -253,3 +253,22 @@ def test_no_matches_is_cheap_and_empty() -> None:
     run = Runner(EVENT_COUNT)
     assert run.feed([security(4624, 0)]) == []
     assert run.correlator.stats.groups == 0
+
+
+def test_aliases_group_different_fields_of_different_rules() -> None:
+    text = correlation(
+        "temporal",
+        "  group-by: [target]\n"
+        "  aliases:\n"
+        "    target:\n"
+        "      failed_logon: TargetUserName\n"
+        "      new_service: AccountName",
+        rules="[failed_logon, new_service]",
+    )
+    run = Runner(text)
+    service = {**system(7045, 1, host="SRV"), "winlog.event_data.AccountName": "alice"}
+    other = {**system(7045, 1.5, host="SRV"), "winlog.event_data.AccountName": "bob"}
+    assert run.feed([security(4625, 0, "carol"), other]) == []
+    hits = run.feed([security(4625, 0.5, "alice"), service])
+    assert len(hits) == 1
+    assert hits[0].group == (("target", "alice"),)
