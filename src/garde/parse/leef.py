@@ -19,7 +19,7 @@ from garde.core.ports import ParsedChunk
 from garde.parse._envelope import EnvelopeReader, envelope_fields
 from garde.parse._fields import dataset, outcome, to_int, transport
 from garde.parse._lines import Record, first_line, parse_lines
-from garde.parse._time import parse_any, to_utc
+from garde.parse._time import CachedTimes, parse_any, to_utc
 from garde.parse.syslog import utc_now
 
 _HEX_DELIMITER = re.compile(r"0?[xX]([0-9A-Fa-f]{2,4})$")
@@ -115,6 +115,12 @@ class LeefParser:
     def _line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
         now, tz = reader.now, self.timezone
 
+        def dev_time(key: str) -> datetime | None:
+            value, _, java_format = key.partition("\x00")
+            return _dev_time(value, java_format, now, tz)
+
+        times = CachedTimes(dev_time)
+
         def parse_line(text: str) -> Record | str:
             m = _LEEF_MARKER.search(text)
             if m is None:
@@ -176,17 +182,15 @@ class LeefParser:
             total = to_int(attrs.get("srcBytes")) + to_int(attrs.get("dstBytes"))
             if total:
                 fields["network.bytes"] = total
-            stamp = _dev_time(attrs, now, tz)
+            dev_time = attrs.get("devTime")
+            stamp = times(dev_time + "\x00" + attrs.get("devTimeFormat", "")) if dev_time else None
             return stamp or timestamp or now, fields, original
 
         return parse_line
 
 
-def _dev_time(attrs: dict[str, str], now: datetime, tz: tzinfo) -> datetime | None:
-    value = attrs.get("devTime")
-    if not value:
-        return None
-    java_format = attrs.get("devTimeFormat")
+def _dev_time(value: str, java_format: str, now: datetime, tz: tzinfo) -> datetime | None:
+    """devTime, read with its devTimeFormat when it has one."""
     if java_format:
         try:
             return to_utc(datetime.strptime(value, strptime_pattern(java_format)), tz)
