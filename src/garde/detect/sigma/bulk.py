@@ -114,7 +114,7 @@ def _remembered(
 
 def _run_tests(tests: list[tuple[int, pl.Expr]], values: list[str], hits: dict[int, set[str]]) -> None:
     """All of a field's expression tests in one query: the matching values of each."""
-    if not values:
+    if not values or not tests:
         return
     frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
     matched = frame.select(pl.col("v").filter(expr.fill_null(False)).implode().alias(str(i)) for i, expr in tests).row(
@@ -166,47 +166,80 @@ def _test(atom: Atom) -> pl.Expr:
     return v == atom.value
 
 
-def bulk_hits(matchers: dict[str, FieldMatcher], fields: pl.DataFrame) -> dict[int, RowIndices]:
-    """Row indices, per bulk atom that matched somewhere in these rows."""
-    if not matchers or fields.height == 0:
-        return {}
-    distinct_exprs = []
+LOWER = "lower"
+RAW = "raw"
+
+
+class PartitionValues:
+    """The distinct values of fields over a partition, shared by its rule groups.
+
+    For each (field, mode) requested: its distinct values (lower-cased for LOWER), all fields
+    in one query. Matching runs on those; only values that matched are then looked up in the
+    rows (most fields match nothing in most batches, so most fields never go back to rows).
+    """
+
+    def __init__(self, fields: pl.DataFrame, wanted: Sequence[tuple[str, str]]) -> None:
+        self.fields = fields
+        self._distinct: dict[tuple[str, str], list[str]] = {}
+        self._codes: dict[tuple[str, str], tuple[dict[str, int], npt.NDArray[np.int64]]] = {}
+        if not wanted or fields.height == 0:
+            return
+        exprs = [_values(name, mode).drop_nulls().unique().implode().alias(f"{mode}\0{name}") for name, mode in wanted]
+        for key, distinct in zip(wanted, fields.select(exprs).row(0), strict=True):
+            self._distinct[key] = distinct
+
+    def distinct(self, name: str, mode: str) -> list[str] | None:
+        return self._distinct.get((name, mode))
+
+    def rows_with(self, name: str, mode: str, matching: list[str]) -> npt.NDArray[np.bool_]:
+        """Rows whose value is one of ``matching``: per-row codes (computed once per field, only
+        for fields with hits) index a lookup table."""
+        key = (name, mode)
+        found = self._codes.get(key)
+        if found is None:
+            # rank("dense") numbers distinct values in sorted order; Python's sort of str (code
+            # points) gives the same order as Polars' (UTF-8 bytes).
+            ranks = self.fields.select(_values(name, mode).rank("dense").fill_null(0).cast(pl.Int64))
+            ordered = sorted(self._distinct[key])
+            position_of = {v: i for i, v in enumerate(ordered, start=1)}
+            found = self._codes[key] = (position_of, ranks.to_series().to_numpy())
+        position, codes = found
+        table = np.zeros(len(position) + 1, dtype=np.bool_)
+        table[[position[v] for v in matching]] = True
+        return table[codes]
+
+
+def _values(name: str, mode: str) -> pl.Expr:
+    return pl.col(name).str.to_lowercase() if mode == LOWER else pl.col(name)
+
+
+def encodings_needed(matchers: dict[str, FieldMatcher]) -> list[tuple[str, str]]:
+    wanted = []
     for name, m in matchers.items():
         if m.needs_lower:
-            distinct_exprs.append(_distinct(pl.col(name).str.to_lowercase(), "l\0" + name))
+            wanted.append((name, LOWER))
         if m.raw_tests:
-            distinct_exprs.append(_distinct(pl.col(name), "r\0" + name))
-    distinct = fields.select(distinct_exprs).row(0, named=True)
-    joins: list[pl.LazyFrame] = []
-    rows = fields.lazy().with_row_index("row")
+            wanted.append((name, RAW))
+    return wanted
+
+
+Hits = list[tuple[str, str, list[str]]]  # (field, mode, matching distinct values)
+
+
+def bulk_hits(matchers: dict[str, FieldMatcher], values: PartitionValues) -> dict[int, Hits]:
+    """Per bulk atom that matched some distinct value: where, and which values."""
+    found: dict[int, Hits] = defaultdict(list)
     for name, m in matchers.items():
-        for prefix, matcher_hits, values in (
-            ("l\0", m.lower_hits, pl.col(name).str.to_lowercase()),
-            ("r\0", m.raw_hits, pl.col(name)),
-        ):
-            found = distinct.get(prefix + name)
-            if not found:
+        for mode, needed, matcher_hits in ((LOWER, m.needs_lower, m.lower_hits), (RAW, bool(m.raw_tests), m.raw_hits)):
+            distinct = values.distinct(name, mode) if needed else None
+            if not distinct:
                 continue
-            hits = matcher_hits(found)
-            if hits:
-                pairs = pl.LazyFrame(
-                    {"v": [v for vs in hits.values() for v in vs], "atom": [a for a, vs in hits.items() for _ in vs]},
-                    schema={"v": pl.String, "atom": pl.Int64},
-                )
-                joins.append(rows.select("row", v=values).join(pairs, on="v").select("row", "atom"))
-    if not joins:
-        return {}
-    pairs_found = pl.concat(joins).collect()
-    return _group_rows(pairs_found["atom"].to_numpy(), pairs_found["row"].to_numpy().astype(np.int64))
+            for atom, matched in matcher_hits(distinct).items():
+                found[atom].append((name, mode, matched))
+    return found
 
 
-def _distinct(values: pl.Expr, alias: str) -> pl.Expr:
-    return values.drop_nulls().unique().implode().alias(alias)
-
-
-def _group_rows(atom_ids: npt.NDArray[np.int64], rows: RowIndices) -> dict[int, RowIndices]:
-    order = np.argsort(atom_ids, kind="stable")
-    atom_ids, rows = atom_ids[order], rows[order]
-    unique_ids, starts = np.unique(atom_ids, return_index=True)
-    ends = np.append(starts[1:], len(atom_ids))
-    return {int(a): rows[s:e] for a, s, e in zip(unique_ids, starts, ends, strict=True)}
+def mask_of(values: PartitionValues, hits: Hits) -> npt.NDArray[np.bool_]:
+    """Rows holding one of the matching values (broadcast back from distinct values)."""
+    masks = [values.rows_with(name, mode, matching) for name, mode, matching in hits]
+    return masks[0] if len(masks) == 1 else np.logical_or.reduce(masks)

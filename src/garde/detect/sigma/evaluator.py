@@ -16,7 +16,7 @@ import orjson
 import polars as pl
 
 from garde.detect.sigma import ir
-from garde.detect.sigma.bulk import FieldMatcher, build_matchers
+from garde.detect.sigma.bulk import FieldMatcher, PartitionValues, build_matchers, encodings_needed
 from garde.detect.sigma.fields import COLUMN, field_frame, sources
 from garde.detect.sigma.ir import Atom, CompiledRule, Node
 from garde.detect.sigma.logsources import Route, route_for
@@ -149,8 +149,9 @@ class Evaluator:
             if len(rows) != batch.height:
                 frame = frame[rows]
             fields = field_frame(frame, reads.fields, reads.keyword_literals)
+            values = PartitionValues(fields, reads.encodings)
             for gid in key:
-                parts.extend(_evaluate_rows(self._plan(gid), frame, fields))
+                parts.extend(_evaluate_rows(self._plan(gid), frame, fields, values))
         if not parts:
             return pl.DataFrame(schema=MATCH_SCHEMA)
         return pl.concat(parts, how="vertical")
@@ -175,6 +176,7 @@ class Evaluator:
                 columns=tuple(sorted({c for p in plans for c in p.columns})),
                 fields=tuple(sorted({f for p in plans for f in p.fields})),
                 keyword_literals=None if literals is None else sorted(set(literals)),
+                encodings=tuple(dict.fromkeys(e for p in plans for e in encodings_needed(p.matchers))),
             )
         return found
 
@@ -186,10 +188,13 @@ class _Reads:
     columns: tuple[str, ...]
     fields: tuple[str, ...]
     keyword_literals: list[str] | None
+    encodings: tuple[tuple[str, str], ...]
 
 
-def _evaluate_rows(plan: RulePlan, frame: pl.DataFrame, fields: pl.DataFrame) -> list[pl.DataFrame]:
-    masks = AtomMasks(plan.atoms, plan.matchers, fields, frame["@timestamp"])
+def _evaluate_rows(
+    plan: RulePlan, frame: pl.DataFrame, fields: pl.DataFrame, values: PartitionValues
+) -> list[pl.DataFrame]:
+    masks = AtomMasks(plan.atoms, plan.matchers, fields, values, frame["@timestamp"])
     found: list[tuple[str, tuple[str, ...], Rows]] = []
     for rule, condition, shown in zip(plan.rules, plan.conditions, plan.shown_fields, strict=True):
         mask = _evaluate_node(condition, masks)

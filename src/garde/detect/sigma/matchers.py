@@ -16,7 +16,7 @@ import numpy.typing as npt
 import polars as pl
 
 from garde.detect.sigma import ir
-from garde.detect.sigma.bulk import FieldMatcher, bulk_hits, is_bulk
+from garde.detect.sigma.bulk import FieldMatcher, PartitionValues, bulk_hits, is_bulk, mask_of
 from garde.detect.sigma.ir import Atom
 
 BoolArray = npt.NDArray[np.bool_]
@@ -27,14 +27,20 @@ class AtomMasks:
     """Masks of a partition's distinct atoms: bulk ones from one query, others on demand."""
 
     def __init__(
-        self, atoms: Sequence[Atom], matchers: dict[str, FieldMatcher], fields: pl.DataFrame, timestamps: pl.Series
+        self,
+        atoms: Sequence[Atom],
+        matchers: dict[str, FieldMatcher],
+        fields: pl.DataFrame,
+        values: PartitionValues,
+        timestamps: pl.Series,
     ) -> None:
         self.atoms = atoms
         self.fields = fields
         self.timestamps = timestamps
         self.size = fields.height
         self._masks: dict[int, Mask] = {}
-        self._hits = bulk_hits(matchers, fields)
+        self._values = values
+        self._hits = bulk_hits(matchers, values)
         self._present: dict[str, BoolArray] = {}
 
     def mask(self, index: int) -> Mask:
@@ -52,12 +58,8 @@ class AtomMasks:
     def _compute(self, index: int) -> Mask:
         atom = self.atoms[index]
         if is_bulk(atom):
-            rows = self._hits.get(index)
-            if rows is None:
-                return False
-            mask = np.zeros(self.size, dtype=np.bool_)
-            mask[rows] = True
-            return mask
+            hits = self._hits.get(index)
+            return False if hits is None else _nonempty(mask_of(self._values, hits))
         kind = atom.kind
         if kind == ir.FIELDREF:
             return _nonempty(_fieldref(self.fields[atom.field], self.fields[atom.value], atom.option))
