@@ -126,9 +126,10 @@ class DetectionService:
             batch = batch.unique("event.id", keep="first", maintain_order=True)  # one record, one alert
         matches = self.engine.evaluate(batch) if batch.height else SigmaEngine.empty_matches()
         self.stats.matches += matches.height
+        skip: dict[str, set[str]] = {}
         if matches.height:
-            matches = self._tune(batch, matches)
-        hits = self.correlator.process(batch, matches)
+            matches, skip = self._tune(batch, matches)
+        hits = self.correlator.process(batch, matches, skip=skip, disabled=self.disabled)
         alerts: list[Alert] = []
         if matches.height or hits:
             context = batch.select(_CONTEXT)
@@ -221,23 +222,34 @@ class DetectionService:
 
     # -- tuning and alerts -------------------------------------------------------------
 
-    def _tune(self, batch: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+    def _tune(self, batch: pl.DataFrame, matches: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, set[str]]]:
+        """Matches left after disabled rules and exclusions, and the events each correlation must
+        skip (exclusions written for a correlation apply to the base matches it would count)."""
         if self.disabled:
             kept = matches.filter(~pl.col("rule_id").is_in(list(self.disabled)))
             self.stats.disabled += matches.height - kept.height
             matches = kept
         today = self._today()
         active = [c for c in self._exclusions if c.exclusion.active(today)]
+        skip: dict[str, set[str]] = {}
         if not active or matches.height == 0:
-            return matches
+            return matches, skip
         rows = matches.join(batch, on="event.id", how="left")
+        bases = {spec.info.id: list(spec.rule_ids) for spec in self.correlator.specs}
         drop = pl.Series("drop", [False] * rows.height)
         for c in active:
-            applies = rows["rule_id"] == c.exclusion.rule_id if c.exclusion.rule_id != ALL_RULES else None
+            rule_id = c.exclusion.rule_id
             mask = filter_mask(c.node, rows)
-            drop = drop | (mask & applies if applies is not None else mask)
+            if rule_id in bases:
+                hidden = rows.filter(mask & rows["rule_id"].is_in(bases[rule_id]))["event.id"]
+                skip.setdefault(rule_id, set()).update(hidden.to_list())
+                self.stats.excluded += hidden.len()
+            elif rule_id == ALL_RULES:
+                drop = drop | mask
+            else:
+                drop = drop | (mask & (rows["rule_id"] == rule_id))
         self.stats.excluded += int(drop.sum())
-        return matches.filter(~drop)
+        return matches.filter(~drop), skip
 
     def _rule_alerts(self, matches: pl.DataFrame, context: pl.DataFrame) -> list[Alert]:
         silenced = self.correlator.silenced_rules

@@ -203,3 +203,15 @@ def test_hunt_store(tmp_path: Path) -> None:
     assert result.stats.events == 3
     assert len(result.alerts) == 3
     assert result.stored == 0
+
+
+def test_exclusions_and_disabling_apply_to_a_correlation_by_its_own_id() -> None:
+    spray = "aaaaaaaa-0000-0000-0000-000000000003"
+    burst = [failed(u, 0, ip="10.9.9.9") for u in "abc"] + [failed(u, 0, ip="10.7.7.7") for u in "abc"]
+    scanner = Exclusion(spray, "IpAddress:10.9.9.9", "soc", "vulnerability scanner")
+    excluded = DetectionService(engine(), InMemoryAlertStore(), [scanner])
+    alerts = excluded.process(batch(burst))
+    assert [dict(a.fields)["IpAddress"] for a in alerts] == ["10.7.7.7"]
+    assert excluded.stats.excluded == 3
+    disabled = DetectionService(engine(), InMemoryAlertStore(), disabled_rules=[spray])
+    assert disabled.process(batch(burst)) == []

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -151,8 +151,19 @@ class CorrelationEngine:
         loud = {rule_id for spec in self.specs if spec.generate for rule_id in spec.rule_ids}
         return self.rule_ids - loud
 
-    def process(self, batch: pl.DataFrame, matches: pl.DataFrame) -> list[CorrelationHit]:
-        """Add the batch's matches (``rule_id``, ``event.id``) to the windows; hits that fired."""
+    def process(
+        self,
+        batch: pl.DataFrame,
+        matches: pl.DataFrame,
+        *,
+        skip: Mapping[str, Collection[str]] | None = None,
+        disabled: Collection[str] = (),
+    ) -> list[CorrelationHit]:
+        """Add the batch's matches (``rule_id``, ``event.id``) to the windows; hits that fired.
+
+        ``skip`` maps a correlation id to event ids it must not count (exclusions on that
+        correlation); correlations in ``disabled`` are not fed.
+        """
         if not self.specs or batch.height == 0:
             return []
         hits: list[CorrelationHit] = []
@@ -164,10 +175,13 @@ class CorrelationEngine:
             rule_ids = rows["rule_id"].to_list()
             event_ids = rows["event.id"].to_list()
             for spec in self.specs:
+                if spec.info.id in disabled:
+                    continue
+                excluded = skip.get(spec.info.id, ()) if skip else ()
                 touched: dict[GroupKey, _Group] = {}
                 for i, rule_id in enumerate(rule_ids):
                     t = times[i]
-                    if rule_id not in spec.group_fields or t is None:
+                    if rule_id not in spec.group_fields or t is None or event_ids[i] in excluded:
                         continue
                     key = tuple(values[f][i] for f in spec.group_fields[rule_id])
                     value = values[spec.value_field[rule_id]][i] if spec.value_field else None
