@@ -72,7 +72,8 @@ def run_demo(
         out_dir, ingest, staff=staff, days=days, seed=seed, on_planned=on_planned, progress=progress
     )
     hunt = detection.hunt_store(events)
-    scores, outside = ([], 0)
+    scores: list[ScenarioScore] = []
+    outside = 0
     if simulation.label_file is not None:
         scores, outside = score_alerts(events, hunt.alerts, simulation.label_file)
     return DemoResult(simulation, report, hunt, scores, outside)
