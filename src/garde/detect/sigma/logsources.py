@@ -157,6 +157,8 @@ def route_for(ls: LogSource) -> Route:
         if product:
             known.append({"event.module": [product], "event.category": [category]})
         return known
+    if not product and service:  # e.g. service: apache, nginx: the service names the source
+        return [{"event.module": [service]}, {"event.dataset": [f"{service}*"]}]
     if not product:
         raise UnsupportedLogSource(f"unsupported log source: {route_key(ls)} (no product)")
     clause: Clause = {"event.module": [product, *([service] if service else [])]}

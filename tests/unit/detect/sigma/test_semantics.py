@@ -376,3 +376,26 @@ def test_a_bad_rule_is_reported_and_the_good_one_loads() -> None:
     assert len(engine.rules) == 1
     assert report.refused == 1
     assert report.errors[0].reason.startswith("invalid rule")
+
+
+# ---- non-Windows log sources ---------------------------------------------------------------
+
+
+def test_proxy_rule_reads_ecs_columns() -> None:
+    r = rule("  sel:\n    c-uri|contains: '/wp-login.php'\n    cs-method: POST\n  condition: sel", "category: proxy")
+    events = [
+        {"event.dataset": "proxy.access", "url.full": "https://x/WP-LOGIN.php?a", "http.request.method": "POST"},
+        {"event.dataset": "proxy.access", "url.full": "https://x/wp-login.php", "http.request.method": "GET"},
+        {"event.dataset": "firewall.traffic", "url.full": "https://x/wp-login.php", "http.request.method": "POST"},
+    ]
+    assert matched_rows(r, events) == [0]
+
+
+def test_linux_auditd_rule_reads_original_fields() -> None:
+    r = rule("  sel:\n    type: EXECVE\n    a0: nc\n  condition: sel", "product: linux\n  service: auditd")
+    events = [
+        {"event.module": "auditd", "type": "EXECVE", "a0": "nc"},
+        {"event.module": "auditd", "type": "SYSCALL", "a0": "nc"},
+        {"event.module": "sshd", "type": "EXECVE", "a0": "nc"},
+    ]
+    assert matched_rows(r, events) == [0]
