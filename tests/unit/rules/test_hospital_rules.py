@@ -31,6 +31,7 @@ RDP_GUEST = "925ac527-2b9f-4a39-9cbd-b0a583c2c8b4"
 EHR_BULK = "cbbca5f2-0e30-4beb-8516-b569c54c719e"
 EHR_RESTRICTED = "80708cf2-e564-4510-bf79-fd5e05fd592d"
 EHR_BTG = "5e33add7-29e5-46af-9297-a69196582741"
+EHR_BTG_RESTRICTED = "73fe07e4-2f6d-4d72-920c-2a454a44d4d3"
 
 
 @cache
@@ -69,7 +70,7 @@ def process(image: str, command_line: str, host: str = "SRV-FS01") -> dict[str, 
 def test_every_rule_loads_with_ids_levels_tags_and_false_positives() -> None:
     eng = engine()
     infos = [*eng.rules, *(c.info for c in eng.correlations)]
-    assert len(infos) == 11
+    assert len(infos) == 12
     for info in infos:
         assert info.id
         assert info.level in {"informational", "low", "medium", "high", "critical"}
@@ -196,12 +197,16 @@ def ehr_read(user: str, i: int, *, module: str = "fhir", **extra: Any) -> dict[s
 
 
 def test_ehr_bulk_access_fires_per_user_over_ten_minutes() -> None:
-    assert EHR_BULK in fired([ehr_read("scraper", i) for i in range(300)])
-    assert EHR_BULK in fired([ehr_read("scraper", i, module="atna") for i in range(300)])
-    mixed = [ehr_read(f"nurse{i % 4}", i) for i in range(400)]  # 100 reads each
+    assert EHR_BULK in fired([ehr_read("scraper", i) for i in range(100)])
+    assert EHR_BULK in fired([ehr_read("scraper", i, module="atna") for i in range(100)])
+    searches = [{**ehr_read("scraper", i), "event.action": "search-type"} for i in range(100)]
+    assert EHR_BULK in fired(searches)
+    mixed = [ehr_read(f"nurse{i % 4}", i) for i in range(396)]  # 99 reads each
     assert EHR_BULK not in fired(mixed)
-    slow = [{**ehr_read("doctor", i), "@timestamp": T0 + timedelta(seconds=3 * i)} for i in range(300)]
-    assert EHR_BULK not in fired(slow)  # 300 reads over 15 minutes
+    slow = [{**ehr_read("doctor", i), "@timestamp": T0 + timedelta(seconds=7 * i)} for i in range(100)]
+    assert EHR_BULK not in fired(slow)  # 100 reads over 11.5 minutes
+    updates = [{**ehr_read("scraper", i), "event.action": "update"} for i in range(100)]
+    assert EHR_BULK not in fired(updates)
     assert fired([ehr_read("nurse", i) for i in range(10)]) == set()
 
 
@@ -213,3 +218,10 @@ def test_ehr_restricted_record_access() -> None:
 def test_ehr_break_the_glass() -> None:
     assert EHR_BTG in fired([ehr_read("nurse", 1, **{"purposeOfEvent.coding.code": "BTG"})])
     assert EHR_BTG not in fired([ehr_read("nurse", 1, **{"purposeOfEvent.coding.code": "TREAT"})])
+
+
+def test_ehr_break_the_glass_into_a_restricted_record() -> None:
+    both = {"purposeOfEvent.coding.code": "BTG", "entity.securityLabel.code": "V"}
+    assert fired([ehr_read("nurse", 1, **both)]) == {EHR_BTG, EHR_RESTRICTED, EHR_BTG_RESTRICTED}
+    assert EHR_BTG_RESTRICTED not in fired([ehr_read("nurse", 1, **{**both, "entity.securityLabel.code": "N"})])
+    assert EHR_BTG_RESTRICTED not in fired([ehr_read("nurse", 1, **{**both, "purposeOfEvent.coding.code": "TREAT"})])
