@@ -14,6 +14,7 @@ query, matched as above, and the (value, atom) hits are joined back to the rows 
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from garde.detect.sigma import ir
 from garde.detect.sigma.ir import Atom
 
 RowIndices = npt.NDArray[np.int64]
+MemoKey = str | bytes  # a short value itself, or a long one's digest
 _LOWER_KINDS = frozenset({ir.EQ, ir.CONTAINS, ir.STARTSWITH, ir.ENDSWITH, ir.GLOB})
 _POSITIONED = frozenset({ir.CONTAINS, ir.STARTSWITH, ir.ENDSWITH})
 
@@ -49,8 +51,8 @@ class FieldMatcher:
     lower_tests: list[tuple[int, pl.Expr]] = field(default_factory=list)
     raw_tests: list[tuple[int, pl.Expr]] = field(default_factory=list)
     # value -> atoms it matches: values recur from batch to batch, so each is matched once.
-    _lower_memo: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    _raw_memo: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    _lower_memo: dict[MemoKey, tuple[int, ...]] = field(default_factory=dict)
+    _raw_memo: dict[MemoKey, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def needs_lower(self) -> bool:
@@ -87,15 +89,25 @@ class FieldMatcher:
         return hits
 
 
-_MEMO_LIMIT = 200_000  # values remembered per field: bounds memory on endless new values
+_MEMO_LIMIT = 50_000  # values remembered per field: bounds memory on endless new values
+_MEMO_LONG = 256  # longer values (scripts, full texts) are remembered by a 128-bit digest
+
+
+def _memo_key(value: str) -> MemoKey:
+    if len(value) <= _MEMO_LONG:
+        return value
+    return hashlib.blake2b(value.encode(), digest_size=16).digest()
 
 
 def _remembered(
-    memo: dict[str, tuple[int, ...]],
+    memo: dict[MemoKey, tuple[int, ...]],
     values: list[str],
     match: Callable[[list[str]], dict[int, set[str]]],
 ) -> dict[int, list[str]]:
-    new = [v for v in values if v not in memo]
+    """Atom -> matching values, matching only values not seen before (bounded memory)."""
+    keys = [_memo_key(v) for v in values]
+    known = {k: memo[k] for k in keys if k in memo}
+    new = [v for v, k in zip(values, keys, strict=True) if k not in known]
     if new:
         found: dict[str, list[int]] = defaultdict(list)
         for atom, matched in match(new).items():
@@ -104,10 +116,11 @@ def _remembered(
         if len(memo) + len(new) > _MEMO_LIMIT:
             memo.clear()
         for value in new:
-            memo[value] = tuple(found.get(value, ()))
+            key = _memo_key(value)
+            known[key] = memo[key] = tuple(found.get(value, ()))
     hits: dict[int, list[str]] = defaultdict(list)
-    for value in values:
-        for atom in memo.get(value) or ():
+    for value, key in zip(values, keys, strict=True):
+        for atom in known[key]:
             hits[atom].append(value)
     return hits
 
