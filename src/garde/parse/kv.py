@@ -25,7 +25,7 @@ from garde.parse.syslog import utc_now
 
 # A key starts a token: without the look-behind, a long token would be rescanned from each of its
 # characters (quadratic time on a hostile line).
-_PAIR = re.compile(r'(?<![^\s])([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)')
+_PAIR = re.compile(r'(?<![^\s])([A-Za-z_][\w.-]*)=(?:"((?:[^"\\]|\\.)*)"|(\S*))')
 _FIRST_PAIR = re.compile(r'(?:^|(?<=[\s>]))[A-Za-z_][\w.-]*=(?:"|[^\s"])')
 _ONLY_PRI = re.compile(r"<(\d{1,3})>\s*$")
 _NO_HEADER = (None, None, None, None, None, None, None, "")
@@ -62,14 +62,10 @@ _SEVERITY = {name: number for number, name in enumerate(SEVERITY_NAMES)} | {
 
 def pairs(text: str) -> dict[str, str]:
     """The ``key=value`` pairs of a line, quotes and escapes removed."""
-    out: dict[str, str] = {}
-    for key, value in _PAIR.findall(text):
-        if len(value) > 1 and value[0] == '"' and value[-1] == '"':
-            value = value[1:-1]
-            if "\\" in value:
-                value = _ESCAPE.sub(r"\1", value)
-        out[key] = value
-    return out
+    found = _PAIR.findall(text)  # (key, quoted value, bare value)
+    if "\\" not in text:
+        return {key: bare or quoted for key, quoted, bare in found}
+    return {key: bare or (_ESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted) for key, quoted, bare in found}
 
 
 def _zone(text: str | None, default: tzinfo) -> tzinfo:
