@@ -91,8 +91,11 @@ class KeyValueParser:
         if any(marker in line for marker in _SPECIFIC) or "<AuditMessage" in line:
             return False
         m = _FIRST_PAIR.search(line)
-        if m is None or "[" in line[: m.start()]:
+        if m is None:
             return False
+        if "[" in line[: m.start()]:  # RFC 5424 structured data: the pairs must be in the message
+            env = EnvelopeReader(self.clock(), self.timezone).split(line)
+            return not isinstance(env, str) and len(_PAIR.findall(env.message)) >= 3
         return len(_PAIR.findall(line, m.start())) >= 3
 
     def parse(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:

@@ -173,3 +173,15 @@ def test_never_raises_on_kv_like_text(items: list[tuple[str, str]]) -> None:
     line = " ".join(f"{k}={v}" for k, v in items)
     _, rejects = parse(PARSER, line.encode())
     assert all(r.reason for r in rejects)
+
+
+def test_sniff_claims_fortigate_behind_rfc5424_structured_data() -> None:
+    line = (
+        b"<188>1 2026-11-27T23:00:04.034Z fgt-demo.chu-demo.local fortigate - traffic "
+        b'[garde@32473 simid="fw-20261128-0000001" demo="true"] date=2026-11-28 time=00:00:04 '
+        b'devname="FGT-CHU-DEMO" srcip=91.161.223.114 srcport=15990 dstip=203.0.113.1 dstport=5900 action="deny"\n'
+    )
+    assert KeyValueParser().sniff(line, "firewall.log")
+    assert not KeyValueParser().sniff(
+        b'<14>1 2026-11-27T23:00:04Z h app - - [x@1 a="1" b="2" c="3"] plain text\n', "x.log"
+    )
