@@ -108,6 +108,12 @@ class DetectionService:
         self._info = {r.id: r for r in engine.rules}
         self.stats = DetectionStats()
 
+    def set_tuning(self, exclusions: Sequence[Exclusion], disabled_rules: Iterable[str]) -> None:
+        """Apply new exclusions and disabled rules (a long-running service re-reads them)."""
+        compiled = [_CompiledExclusion(e, parse_filter(e.where)) for e in exclusions]  # all parse, or none apply
+        self._exclusions = compiled
+        self.disabled = frozenset(disabled_rules)
+
     # -- the live path -------------------------------------------------------------------
 
     def process(self, batch: pl.DataFrame) -> list[Alert]:

@@ -215,3 +215,11 @@ def test_exclusions_and_disabling_apply_to_a_correlation_by_its_own_id() -> None
     assert excluded.stats.excluded == 3
     disabled = DetectionService(engine(), InMemoryAlertStore(), disabled_rules=[spray])
     assert disabled.process(batch(burst)) == []
+
+
+def test_tuning_can_change_while_running() -> None:
+    service = DetectionService(engine(), InMemoryAlertStore())
+    service.set_tuning([Exclusion("*", "host.name:SRV-*", "it", "maintenance")], [])
+    assert service.process(batch([vss("SRV-FS01"), vss("WS-1")]))[0].host == "WS-1"
+    service.set_tuning([], ["aaaaaaaa-0000-0000-0000-000000000001"])
+    assert service.process(batch([vss("WS-2")])) == []
