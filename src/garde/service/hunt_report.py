@@ -132,8 +132,10 @@ def chart(alerts: Sequence[Alert], width: int = 900, height: int = 180, buckets:
             bars.append(
                 Bar(i * bar_w + 1, y, max(bar_w - 2, 1), h, LEVEL_COLOURS[level], f"{when:%Y-%m-%d %H:%M} {level}: {n}")
             )
+    # Tick labels as precise as the span needs: seconds for a burst, dates for months.
+    tick_format = "%H:%M:%S" if span < 3600 else "%Y-%m-%d %H:%M"
     ticks = [
-        {"x": i * bar_w, "label": f"{start + timedelta(seconds=step * i):%Y-%m-%d %H:%M}"}
+        {"x": i * bar_w, "label": (start + timedelta(seconds=step * i)).strftime(tick_format)}
         for i in range(0, buckets, max(buckets // 4, 1))
     ]
     return {"bars": bars, "width": width, "height": height, "ticks": ticks, "peak": peak, "plot_h": plot_h}
