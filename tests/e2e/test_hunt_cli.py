@@ -217,3 +217,44 @@ def test_hunt_a_corpus_evtx(corpus_dir: Path, tmp_path: Path) -> None:
     assert rows
     assert any("PsExec" in r["title"] or "Named Pipe" in r["title"] for r in rows)
     assert "<svg" in report.read_text()
+
+
+def test_rules_update_from_a_local_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from typing import Any
+
+    served = tmp_path / "served"
+    served.mkdir()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr(
+            "rules/windows/a.yml",
+            (Path(__file__).parents[2] / "src/garde/rules/hospital/backup_service_stop.yml")
+            .read_text()
+            .replace("ed6da36f", "ed6da36e"),
+        )
+    (served / "sigma_core.zip").write_bytes(buffer.getvalue())
+    (served / "sigma_core.zip.sha256").write_text(hashlib.sha256(buffer.getvalue()).hexdigest() + "  sigma_core.zip\n")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/sigma_core.zip"
+    try:
+        refused = garde("rules", "update", "--url", url, data=tmp_path / "data", check=False)
+        assert refused.returncode == 2
+        assert "not https" in refused.stderr
+        monkeypatch.setenv("GARDE_RULES_ALLOW_LOOPBACK_HTTP", "true")
+        done = garde("rules", "update", "--url", url, data=tmp_path / "data")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert "installed sigma_core: 1 rule files" in done.stdout
+    assert "ed6da36e" in garde("rules", "list", "-o", "csv", data=tmp_path / "data").stdout
