@@ -18,7 +18,7 @@ setup: $(STAMP)
 
 # Set everything up and run Garde's main job on its embedded default.
 run: $(STAMP)
-	$(BIN)/garde demo --data-dir $(DATA)
+	$(BIN)/garde demo --data-dir $(DATA) --live 60
 
 # Set everything up and run the whole suite: linters, types, architecture, tests.
 test: $(STAMP) lint

@@ -291,6 +291,15 @@ def test_demo(tmp_path: Path) -> None:
     assert (tmp_path / "demo-data" / "events.duckdb").is_file()
 
 
+def test_demo_live_shows_the_hospital_going_on(tmp_path: Path) -> None:
+    out = ok("demo", "-d", "demo-data", "--staff", "10", "--days", "1", "--live", "5", "--rate", "300", cwd=tmp_path)
+    live = re.search(r"Live: ([\d,]+) records read in \d+ s, (\d+) alerts, (\d+) rejected", out)
+    assert live is not None, out
+    assert int(live.group(1).replace(",", "")) > 300
+    assert live.group(3) == "0"
+    assert (tmp_path / "demo-data" / "demo-live" / "logs").is_dir()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,9 +12,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from rich.text import Text
 
-from garde.bootstrap import build_app, build_detection
+from garde.bootstrap import App, Detection, build_app, build_detection
 from garde.cli.events import DataDir, settings_from
-from garde.service.demo import DemoResult, run_demo
+from garde.core.alerts import Alert
+from garde.service.demo import DemoResult, run_demo, run_live
 
 console = Console()
 _LEVEL_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "informational": "dim"}
@@ -26,6 +27,10 @@ def demo(
     staff: int = typer.Option(300, "--staff", min=10, help="Staff of the simulated hospital."),
     days: int = typer.Option(2, "--days", min=1, max=30, help="Days of history, ending yesterday."),
     seed: int = typer.Option(1, "--seed", help="Same seed, same hospital, same attacks."),
+    live: float = typer.Option(
+        0, "--live", min=0, help="Then keep the hospital living this many seconds, alerts shown as they come."
+    ),
+    rate: float = typer.Option(150, "--rate", min=1, help="Live: simulated log records per second."),
 ) -> None:
     """Simulate a hospital with attacks (DEMO DATA), ingest it, hunt it, and show what Garde caught."""
     settings = settings_from(data_dir)
@@ -60,13 +65,55 @@ def demo(
                 on_planned=lambda total: bar.update(job, total=total, description="ingest"),
                 progress=lambda done: bar.advance(job, done),
             )
+        _show(result)
+        if live:
+            _live(settings.data_dir / "demo-live", app, detection, live, rate, staff, seed)
     finally:
         detection.close()
         app.close()
-    _show(result, settings.data_dir)
+    _next_steps(settings.data_dir)
 
 
-def _show(result: DemoResult, data_dir: Path) -> None:
+def _live(out_dir: Path, app: App, detection: Detection, seconds: float, rate: float, staff: int, seed: int) -> None:
+    console.rule(f"Live: the hospital goes on for {seconds:g} s ({rate:g} records/s); first attack in ~20 s")
+
+    def show(alerts: list[Alert]) -> None:
+        for a in alerts:
+            who = " ".join(x for x in (a.host, a.user) if x)
+            line = Text.assemble(
+                (f"{a.first_seen:%H:%M:%S} ", "dim"), (f"{a.level:<8} ", _LEVEL_STYLE.get(a.level, "")), a.title
+            )
+            if who:
+                line.append(f"  {who}", style="dim")
+            console.print(line)
+
+    try:
+        report = run_live(
+            out_dir,
+            app.events,
+            app.ingest,
+            detection.service,
+            seconds=seconds,
+            rate=rate,
+            staff=staff,
+            seed=seed,
+            on_alerts=show,
+        )
+    except KeyboardInterrupt:
+        console.print("stopped")
+        return
+    console.print(
+        f"Live: {report.events_read:,} records read in {report.seconds:.0f} s, {len(report.alerts)} alerts, "
+        f"{report.rejects} rejected."
+    )
+    if report.scores:
+        injected: Counter[str] = Counter(s.scenario for s in report.scores)
+        caught: Counter[str] = Counter(s.scenario for s in report.scores if s.caught)
+        per_scenario = ", ".join(f"{name} {caught[name]}/{n}" for name, n in sorted(injected.items()))
+        console.print(Text(f"Live attacks caught: {sum(caught.values())} of {len(report.scores)} ({per_scenario})"))
+
+
+def _show(result: DemoResult) -> None:
     sim, ingest = result.simulation, result.ingest
     console.print(
         f"Simulated {sim.total_events:,} log records from {len(sim.files)} sources in {sim.seconds:.1f} s; "
@@ -75,6 +122,9 @@ def _show(result: DemoResult, data_dir: Path) -> None:
     )
     _alerts_table(result)
     _scoreboard(result)
+
+
+def _next_steps(data_dir: Path) -> None:
     hints = [
         ("failed logons", "garde search 'event.code:4625'"),
         ("events per source", "garde search --sql 'SELECT \"event.dataset\", count(*) FROM events GROUP BY 1'"),

@@ -1,5 +1,12 @@
 """Parsers: one module per input format, each a ``garde.core.ports.Parser``.
 
+Two optional class attributes say more about a parser:
+
+- ``splittable = True``: line-oriented, its ``parse`` takes ``start_line``; a big file is parsed
+  in byte ranges in parallel, and a growing file is followed (only its new lines are read);
+- ``followable = True``: takes ``start_line`` for a growing file, but cannot be split (FHIR:
+  a file may be one JSON document).
+
 Built-ins are registered below in sniffing order (most specific first); plugins add theirs under
 the ``garde.parsers`` entry-point group (``name = "package.module:ParserClass"``).
 """

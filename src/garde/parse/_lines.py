@@ -25,15 +25,16 @@ Record = tuple[datetime, dict[str, Any], Mapping[str, Any]]
 LineParser = Callable[[str], Record | str]
 
 
-def read_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes, str | None]]:
-    """Yield (1-based line number, line without its end of line, problem or None).
+def read_lines(stream: BinaryIO, start_line: int = 1) -> Iterator[tuple[int, bytes, str | None]]:
+    """Yield (line number, line without its end of line, problem or None); the stream's first
+    line is ``start_line`` (a byte range of a bigger file, or what a followed file appended).
 
     Blank lines are skipped. The problem is set for a line over ``MAX_LINE`` bytes (its raw is
     cut to ``REJECT_RAW_KEEP`` bytes) and for a line holding a NUL byte (binary, or a log file
     zero-filled after a crash).
     """
     readline = stream.readline
-    position = 0
+    position = start_line - 1
     while True:
         line = readline(MAX_LINE + 1)
         if not line:
@@ -107,10 +108,11 @@ def parse_lines(
     parse_line: LineParser,
     *,
     strict_utf8: bool = False,
+    start_line: int = 1,
 ) -> Iterator[ParsedChunk]:
     """Run ``parse_line`` on every line; a chunk every ``BATCH_ROWS`` records and at the end."""
     batches = Batches(log_format, source)
-    for position, raw, problem in read_lines(stream):
+    for position, raw, problem in read_lines(stream, start_line):
         if problem is None:
             text = decode(raw, strict=strict_utf8)
             result = parse_line(text) if text is not None else "invalid UTF-8"

@@ -113,6 +113,7 @@ class AtnaParser:
 
     name = "atna"
     description = "IHE ATNA / DICOM PS3.15 AuditMessage XML, bare or in syslog, one per line"
+    splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
 
     def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
         self.timezone = timezone
@@ -121,9 +122,9 @@ class AtnaParser:
     def sniff(self, head: bytes, filename: str) -> bool:
         return "<AuditMessage" in first_line(head)
 
-    def parse(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:
+    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
         reader = EnvelopeReader(self.clock(), self.timezone)
-        return parse_lines(stream, source, self.name, _line_parser(reader), strict_utf8=True)
+        return parse_lines(stream, source, self.name, _line_parser(reader), strict_utf8=True, start_line=start_line)
 
 
 def _line_parser(reader: EnvelopeReader) -> Callable[[str], Record | str]:

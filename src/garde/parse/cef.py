@@ -129,6 +129,7 @@ class CefParser:
 
     name = "cef"
     description = "ArcSight CEF (Common Event Format), bare or inside a syslog header"
+    splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
 
     def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
         self.timezone = timezone
@@ -139,9 +140,9 @@ class CefParser:
         at = line.find("CEF:")
         return at >= 0 and line[at + 4 : at + 5].isdigit() and line.count("|") >= 7
 
-    def parse(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:
+    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
         reader = EnvelopeReader(self.clock(), self.timezone)
-        return parse_lines(stream, source, self.name, self._line_parser(reader))
+        return parse_lines(stream, source, self.name, self._line_parser(reader), start_line=start_line)
 
     def _line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
         now, tz = reader.now, self.timezone

@@ -109,6 +109,7 @@ class FhirAuditEventParser:
 
     name = "fhir"
     description = "HL7 FHIR R4 AuditEvent resources, NDJSON or a Bundle document"
+    followable = True  # NDJSON grows line by line; not splittable: a Bundle document is one piece
 
     def sniff(self, head: bytes, filename: str) -> bool:
         if not first_line(head).lstrip().startswith(("{", "[")):
@@ -116,10 +117,11 @@ class FhirAuditEventParser:
         text = head.decode(errors="replace")
         return '"resourceType"' in text and '"AuditEvent"' in text
 
-    def parse(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:
+    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
+        """``start_line`` > 1 continues an NDJSON file (followed as it grows): no document there."""
         batches = Batches(self.name, source)
-        lines = read_lines(stream)
-        first = True
+        lines = read_lines(stream, start_line)
+        first = start_line == 1
         for position, raw, problem in lines:
             if first and problem is None and _opens_document(raw):
                 document, problem = _gather(raw, lines)

@@ -81,6 +81,7 @@ class KeyValueParser:
 
     name = "kv"
     description = "key=value logs (FortiGate, Sophos...), bare or inside a syslog header"
+    splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
 
     def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
         self.timezone = timezone
@@ -98,9 +99,9 @@ class KeyValueParser:
             return not isinstance(env, str) and len(_PAIR.findall(env.message)) >= 3
         return len(_PAIR.findall(line, m.start())) >= 3
 
-    def parse(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:
+    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
         reader = EnvelopeReader(self.clock(), self.timezone)
-        return parse_lines(stream, source, self.name, self._line_parser(reader))
+        return parse_lines(stream, source, self.name, self._line_parser(reader), start_line=start_line)
 
     def _line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
         now, default_tz = reader.now, self.timezone

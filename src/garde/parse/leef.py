@@ -100,6 +100,7 @@ class LeefParser:
 
     name = "leef"
     description = "IBM LEEF 1.0 and 2.0 (custom and hex delimiters), bare or inside a syslog header"
+    splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
 
     def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
         self.timezone = timezone
@@ -108,9 +109,9 @@ class LeefParser:
     def sniff(self, head: bytes, filename: str) -> bool:
         return _LEEF_MARKER.search(first_line(head)) is not None
 
-    def parse(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:
+    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
         reader = EnvelopeReader(self.clock(), self.timezone)
-        return parse_lines(stream, source, self.name, self._line_parser(reader))
+        return parse_lines(stream, source, self.name, self._line_parser(reader), start_line=start_line)
 
     def _line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
         now, tz = reader.now, self.timezone

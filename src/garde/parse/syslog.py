@@ -28,6 +28,7 @@ class SyslogParser:
 
     name = "syslog"
     description = "Syslog files: RFC 5424 (with structured data), RFC 3164 (BSD) and RFC 3339 layouts"
+    splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
 
     def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
         self.timezone = timezone
@@ -40,9 +41,9 @@ class SyslogParser:
         reader = EnvelopeReader(self.clock(), self.timezone)
         return not isinstance(reader.split(line), str)
 
-    def parse(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:
+    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
         reader = EnvelopeReader(self.clock(), self.timezone)
-        return parse_lines(stream, source, self.name, _line_parser(reader))
+        return parse_lines(stream, source, self.name, _line_parser(reader), start_line=start_line)
 
 
 def _line_parser(reader: EnvelopeReader) -> Callable[[str], Record | str]:

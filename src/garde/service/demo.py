@@ -3,15 +3,23 @@ simulator's ground truth. What `make run` shows a new user, on data marked as de
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import polars as pl
 
 from garde.core.alerts import Alert
 from garde.core.ports import EventStore
 from garde.service.detect import DetectionService, HuntResult
+from garde.service.follow import FileFollower
 from garde.service.ingest import IngestReport, IngestService
-from garde.simulate import SimulationConfig, SimulationResult, generate
+from garde.simulate import SimulationConfig, SimulationResult, generate, live
+from garde.simulate.engine import LOG_DIR
+from garde.simulate.live import LiveOptions, LiveStats
+from garde.simulate.scenarios import SCENARIOS
 from garde.simulate.score import ScenarioScore, load_labels, score, sim_ids_in
 
 
@@ -77,3 +85,81 @@ def run_demo(
     if simulation.label_file is not None:
         scores, outside = score_alerts(events, hunt.alerts, simulation.label_file)
     return DemoResult(simulation, report, hunt, scores, outside)
+
+
+def _collect_alerts(detection: DetectionService, sink: list[Alert]) -> Callable[[pl.DataFrame], None]:
+    def on_batch(batch: pl.DataFrame) -> None:
+        sink.extend(detection.process(batch))
+
+    return on_batch
+
+
+@dataclass
+class LiveReport:
+    seconds: float = 0.0
+    events_read: int = 0
+    events_added: int = 0
+    rejects: int = 0
+    alerts: list[Alert] = field(default_factory=list)
+    scores: list[ScenarioScore] = field(default_factory=list)
+
+
+def run_live(
+    out_dir: Path,
+    events: EventStore,
+    ingest: IngestService,
+    detection: DetectionService,
+    *,
+    seconds: float,
+    rate: float = 150.0,
+    staff: int = 300,
+    seed: int = 1,
+    first_attack_after: float = 20.0,
+    attack_interval: float = 60.0,
+    poll_every: float = 2.0,
+    on_alerts: Callable[[list[Alert]], None] | None = None,
+    on_tick: Callable[[LiveReport], None] | None = None,
+) -> LiveReport:
+    """The hospital goes on living for ``seconds``: the simulator appends to its log files in a
+    thread, Garde follows the files, ingests the new lines and detects on each new batch."""
+    config = SimulationConfig(out_dir=out_dir, seed=seed, staff=staff, days=1, scenarios=tuple(SCENARIOS))
+    options = LiveOptions(
+        rate=rate, duration=seconds, first_attack_after_s=first_attack_after, scenario_interval_s=attack_interval
+    )
+    outcome: dict[str, object] = {}
+
+    def simulate() -> None:
+        try:
+            outcome["stats"] = live.run(config, options)
+        except BaseException as exc:  # handed to the main thread, raised there
+            outcome["error"] = exc
+
+    report = LiveReport()
+    started = time.monotonic()
+    simulator = threading.Thread(target=simulate, name="garde-demo-simulator", daemon=True)
+    simulator.start()
+    follower = FileFollower([str(out_dir / LOG_DIR)])
+    while True:
+        finished = not simulator.is_alive()  # read before polling: the last poll sees everything
+        time.sleep(0 if finished else poll_every)
+        tasks = follower.poll() if (out_dir / LOG_DIR).is_dir() else []
+        if tasks:
+            new: list[Alert] = []
+            done = ingest.run_tasks(tasks, on_batch=_collect_alerts(detection, new))
+            report.events_read += done.events_read
+            report.events_added += done.events_added
+            report.rejects += done.rejects
+            report.alerts.extend(new)
+            if new and on_alerts:
+                on_alerts(new)
+        report.seconds = time.monotonic() - started
+        if on_tick:
+            on_tick(report)
+        if finished:
+            break
+    if isinstance(outcome.get("error"), BaseException):
+        raise outcome["error"]  # type: ignore[misc]
+    stats = outcome.get("stats")
+    if isinstance(stats, LiveStats) and stats.label_file is not None and stats.label_file.exists():
+        report.scores, _ = score_alerts(events, report.alerts, stats.label_file)
+    return report

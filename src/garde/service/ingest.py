@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import polars as pl
+
 from garde.core.batch import Reject
 from garde.core.errors import GardeError
 from garde.core.ports import EventStore, ParsedChunk
@@ -58,6 +60,7 @@ class IngestReport:
 
 
 Progress = Callable[[int], None]  # called with bytes done since the last call
+BatchHook = Callable[[pl.DataFrame], object]  # called with each parsed batch
 
 
 def parse_task(task: Task) -> Iterator[ParsedChunk]:
@@ -134,26 +137,43 @@ class IngestService:
         force_format: str | None = None,
         on_planned: Callable[[int], None] | None = None,
         progress: Progress | None = None,
+        on_batch: BatchHook | None = None,
     ) -> IngestReport:
+        """Ingest files, folders or globs. ``on_batch`` sees every parsed batch (live detection)."""
         started = time.perf_counter()
         tasks, rejects, empty = self.plan(paths, force_format)
         report = IngestReport(files=len({t.path for t in tasks}) + len(rejects) + empty, files_empty=empty)
-        report.bytes = sum(t.size for t in tasks)
         if on_planned:
-            on_planned(report.bytes)
+            on_planned(sum(t.size for t in tasks))
         self._take_rejects(report, rejects)
-        total = report.bytes
-        parallel = self.workers > 1 and len(tasks) > 1 and total >= PARALLEL_MIN_BYTES
+        return self.run_tasks(tasks, report, progress=progress, on_batch=on_batch, started=started)
+
+    def run_tasks(
+        self,
+        tasks: list[Task],
+        report: IngestReport | None = None,
+        *,
+        progress: Progress | None = None,
+        on_batch: BatchHook | None = None,
+        started: float | None = None,
+    ) -> IngestReport:
+        """Parse and store planned tasks (whole files, ranges of big files, or followed lines)."""
+        started = time.perf_counter() if started is None else started
+        report = report or IngestReport(files=len({t.path for t in tasks}))
+        report.bytes += sum(t.size for t in tasks)
+        parallel = self.workers > 1 and len(tasks) > 1 and report.bytes >= PARALLEL_MIN_BYTES
         chunks = self._parallel(tasks) if parallel else self._inline(tasks)
         for index, item in chunks:
             if isinstance(item, ParsedChunk):
                 self._take_chunk(report, item)
+                if on_batch is not None and item.events.height:
+                    on_batch(item.events)
             elif isinstance(item, str):  # the task failed as a whole
                 task = tasks[index]
-                self._take_rejects(
-                    report,
-                    [Reject(os.path.abspath(task.path), task.start_line, task.format, f"parser failed: {item}", b"")],
+                failure = Reject(
+                    os.path.abspath(task.path), task.start_line, task.format, f"parser failed: {item}", b""
                 )
+                self._take_rejects(report, [failure])
             elif progress:  # a task is done
                 progress(tasks[index].size)
         report.events_added += self.store.flush().added

@@ -64,7 +64,7 @@ def open_source(path: str) -> BinaryIO:
     if path.endswith(".gz"):
         # gzip.open owns its file: closing the stream closes the file too.
         return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    return open(path, "rb")  # the caller closes it
 
 
 def read_head(path: str) -> bytes:
