@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import polars as pl
@@ -28,7 +28,7 @@ from garde.core.filters import Node, parse_filter
 from garde.core.ports import EventStore
 from garde.detect.sigma import SigmaEngine
 from garde.detect.sigma.correlation import CorrelationEngine, CorrelationHit
-from garde.service.ingest import IngestService, parse_task
+from garde.service.ingest import parse_task, plan_tasks
 
 ALL_RULES = "*"  # an exclusion for this rule id applies to every rule
 EVENTS_PER_ALERT = 20  # events kept per alert for reports
@@ -157,8 +157,7 @@ class DetectionService:
         progress: Callable[[int], None] | None = None,
     ) -> HuntResult:
         """Read files (without storing their events) and hunt through them."""
-        # plan() only reads the files: the event store it would write to is never touched.
-        tasks, rejects, _ = IngestService(cast(EventStore, None), workers=1).plan(paths, force_format)
+        tasks, rejects, _ = plan_tasks(paths, force_format)  # reads only the files' first bytes
         result = HuntResult(files=len({t.path for t in tasks}), rejects=list(rejects))
         if on_planned:
             on_planned(sum(t.size for t in tasks))
