@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from garde.core.alerts import AlertStore, RuleSettingsStore
+from garde.core.errors import StoreUnavailableError
 from garde.core.ports import EventStore
 from garde.service.ingest import IngestService
 from garde.settings import Settings
@@ -35,12 +36,23 @@ class App:
 
 
 def build_app(settings: Settings, *, read_only: bool = False) -> App:
+    """``read_only``: for commands that only read; a missing store is then an error, not a new
+    empty one (a mistyped --data-dir must not read as "no failed logons")."""
+    if read_only and not settings.events_db.exists():
+        raise StoreUnavailableError(
+            f"no event store in {settings.data_dir} (check --data-dir or GARDE_DATA_DIR, or run garde ingest first)"
+        )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     events = DuckDBEventStore(settings.events_db, read_only=read_only)
     return App(
         settings=settings,
         events=events,
-        ingest=IngestService(events, workers=settings.ingest_workers, retention_days=settings.retention_days),
+        ingest=IngestService(
+            events,
+            workers=settings.ingest_workers,
+            retention_days=settings.retention_days,
+            skip_dir=settings.data_dir,
+        ),
     )
 
 

@@ -234,13 +234,23 @@ def test_rejects(ingested: Path) -> None:
     [
         (("ingest", "missing.jsonl", "-d", "data"), "no such file or folder: missing.jsonl"),
         (("ingest", "logs", "--format", "nope", "-d", "data"), "unknown format 'nope'"),
+    ],
+)
+def test_errors_are_one_line_and_exit_code_2(work: Path, args: tuple[str, ...], contains: str) -> None:
+    assert_one_line_error(garde(*args, cwd=work), contains=contains)
+
+
+@SHARED_STORE
+@pytest.mark.parametrize(
+    ("args", "contains"),
+    [
         (("search", "user.name:(", "-d", "data"), "a value must follow user.name:"),
         (("search", "--sql", "DROP TABLE events", "-d", "data"), "only one SELECT statement is allowed"),
         (("search", "--sql", "SELECT * FROM read_csv('/etc/passwd')", "-d", "data"), "Permission"),
     ],
 )
-def test_errors_are_one_line_and_exit_code_2(work: Path, args: tuple[str, ...], contains: str) -> None:
-    assert_one_line_error(garde(*args, cwd=work), contains=contains)
+def test_search_errors_are_one_line_and_exit_code_2(ingested: Path, args: tuple[str, ...], contains: str) -> None:
+    assert_one_line_error(garde(*args, cwd=ingested), contains=contains)
 
 
 def test_an_invalid_setting_is_one_line(work: Path) -> None:
@@ -335,3 +345,10 @@ def test_serve_answers_health(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=15)
     assert f"Garde listening on http://127.0.0.1:{port}" in out
     assert "Traceback" not in err
+
+
+def test_a_mistyped_data_dir_is_an_error_not_an_empty_store(tmp_path: Path) -> None:
+    result = garde("stats", "-d", "no-such-dir", cwd=tmp_path)
+    assert_one_line_error(result)
+    assert "no event store in no-such-dir" in result.stderr
+    assert not (tmp_path / "no-such-dir").exists()

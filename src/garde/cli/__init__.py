@@ -23,7 +23,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the width
 
 # Modules under garde.cli that define ``register(app)``.
 _GROUPS = ("events", "demo", "simulate", "hunt", "rules")

@@ -156,7 +156,8 @@ def schema_fields(w: Mapping[str, Any], event_data: Mapping[str, str]) -> dict[s
         name, domain = _split_account(ed("User"))
         fields["user.name"] = ed("SubjectUserName") or name or ed("AccountName")
         fields["user.domain"] = ed("SubjectDomainName") or domain
-        fields["user.id"] = ed("SubjectUserSid") or get("winlog.user.identifier")
+        # The record's own UserID is the account that wrote it (SYSTEM for Sysmon), not the actor.
+        fields["user.id"] = ed("SubjectUserSid") or (None if chan == _SYSMON else get("winlog.user.identifier"))
         fields["user.target.name"] = ed("TargetUserName") or ed("MemberName")
 
     fields["source.ip"] = ed("IpAddress") or ed("SourceIp") or ed("SourceAddress") or ed("ClientAddress")

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -88,16 +89,26 @@ def _worker(tasks: Any, results: Any) -> None:
     results.put(("exit", None, None))
 
 
-def plan_tasks(paths: Iterable[str], force_format: str | None = None) -> tuple[list[Task], list[Reject], int]:
+def plan_tasks(
+    paths: Iterable[str], force_format: str | None = None, *, skip_dir: Path | None = None
+) -> tuple[list[Task], list[Reject], int]:
     """Tasks for the readable files, rejects for the others, and the count of empty files.
 
-    Only reads the files' first bytes: hunts use it too, without any store.
+    Only reads the files' first bytes: hunts use it too, without any store. Files under
+    ``skip_dir`` (Garde's own data folder, when it sits inside a folder given) are left out,
+    unless a path given lies inside it.
     """
+    paths = list(paths)
+    skipped = skip_dir.resolve() if skip_dir is not None else None
+    if skipped is not None and any(Path(p).resolve().is_relative_to(skipped) for p in paths):
+        skipped = None  # a path inside the data folder was named on purpose (the demo's logs)
     tasks: list[Task] = []
     rejects: list[Reject] = []
     empty = 0
     forced = get_parser(force_format) if force_format else None
     for path in expand_paths(paths):
+        if skipped is not None and path.resolve().is_relative_to(skipped):
+            continue
         name = str(path)
         size = path.stat().st_size
         try:
@@ -122,13 +133,16 @@ def plan_tasks(paths: Iterable[str], force_format: str | None = None) -> tuple[l
 
 
 class IngestService:
-    def __init__(self, store: EventStore, *, workers: int = 0, retention_days: int = 0) -> None:
+    def __init__(
+        self, store: EventStore, *, workers: int = 0, retention_days: int = 0, skip_dir: Path | None = None
+    ) -> None:
         self.store = store
         self.workers = workers or (os.cpu_count() or 1)
         self.retention_days = retention_days
+        self.skip_dir = skip_dir
 
     def plan(self, paths: Iterable[str], force_format: str | None = None) -> tuple[list[Task], list[Reject], int]:
-        return plan_tasks(paths, force_format)
+        return plan_tasks(paths, force_format, skip_dir=self.skip_dir)
 
     def run(
         self,

@@ -417,3 +417,28 @@ def test_split_and_parallel_together(tmp_path: Path, monkeypatch: pytest.MonkeyP
     finally:
         whole_store.close()
         both_store.close()
+
+
+def test_the_data_folder_inside_the_input_is_not_ingested(tmp_path: Path) -> None:
+    (tmp_path / "app.ndjson").write_bytes(doc(1) + b"\n")
+    data = tmp_path / "garde-data"
+    data.mkdir()
+    (data / "events.duckdb").write_bytes(b"not a log")
+    store = DuckDBEventStore(data / "other.duckdb")
+    try:
+        report = IngestService(store, workers=1, skip_dir=data).run([str(tmp_path)])
+    finally:
+        store.close()
+    assert (report.files, report.events_read, report.rejects) == (1, 1, 0)
+
+
+def test_a_path_named_inside_the_data_folder_is_ingested(tmp_path: Path) -> None:
+    data = tmp_path / "garde-data"
+    (data / "demo").mkdir(parents=True)
+    (data / "demo" / "app.ndjson").write_bytes(doc(1) + b"\n")
+    store = DuckDBEventStore(tmp_path / "other.duckdb")
+    try:
+        report = IngestService(store, workers=1, skip_dir=data).run([str(data / "demo")])
+    finally:
+        store.close()
+    assert report.events_read == 1

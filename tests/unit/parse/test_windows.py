@@ -389,3 +389,9 @@ def test_flatten_event_user_data() -> None:
     fields = schema_fields(sysf, data)
     assert fields["event.action"] == "audit-log-cleared"
     assert fields["user.name"] == "eve"
+
+
+def test_sysmon_user_id_is_not_the_service_account_that_wrote_the_record() -> None:
+    data = {"Image": "C:\\Windows\\System32\\cmd.exe", "User": "CHU\\alice", "ProcessId": "1"}
+    fields = schema_fields(system(SYSMON, "1", **{"winlog.user.identifier": "S-1-5-18"}), data)
+    assert (fields["user.name"], fields["user.id"]) == ("alice", None)
