@@ -21,14 +21,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import cast
 
 import polars as pl
 
 from garde.bootstrap import build_detection, hospital_rules_dir
-from garde.core.ports import EventStore
 from garde.parse.evtx import EvtxParser
-from garde.service.ingest import IngestService, parse_task
+from garde.service.ingest import parse_task, plan_tasks
 from garde.settings import Settings
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -48,7 +46,7 @@ def load_pool(limit: int, files: list[str] | None = None) -> pl.DataFrame:
     the corpus EVTX files (in file order)."""
     frames: list[pl.DataFrame] = []
     if files:
-        tasks, _, _ = IngestService(cast(EventStore, None), workers=1).plan(files)
+        tasks, _, _ = plan_tasks(files)
         for task in tasks:
             frames.extend(chunk.events for chunk in parse_task(task))
         return pl.concat(frames).sort("@timestamp").head(limit)
