@@ -33,8 +33,12 @@ CORPUS = HERE.parent.parent / "shared" / "corpus" / "evtx"
 
 _USERS = [f"user{i:04d}" for i in range(1500)]
 _HOSTS = [f"WS-{i:04d}.chu-bench.local" for i in range(600)]
-_IMAGES = [r"C:\Windows\System32\cmd.exe", r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE",
-           r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", r"C:\Windows\explorer.exe"]
+_IMAGES = [
+    r"C:\Windows\System32\cmd.exe",
+    r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE",
+    r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+    r"C:\Windows\explorer.exe",
+]
 
 
 def generate_jsonl(path: Path, events: int, seed: int = 7) -> None:
@@ -48,27 +52,63 @@ def generate_jsonl(path: Path, events: int, seed: int = 7) -> None:
             user = rng.choice(_USERS)
             if i % 3:
                 code = rng.choice((4624, 4624, 4634, 4625, 4672))
-                doc = {"@timestamp": ts, "event": {"code": str(code), "kind": "event", "provider": "Microsoft-Windows-Security-Auditing"},
-                       "host": {"name": host}, "agent": {"type": "winlogbeat", "version": "8.15.0"},
-                       "winlog": {"channel": "Security", "event_id": code, "record_id": i, "computer_name": host,
-                                  "provider_name": "Microsoft-Windows-Security-Auditing", "keywords": ["Audit Success"],
-                                  "event_data": {"SubjectUserSid": "S-1-5-18", "SubjectUserName": host.split(".")[0] + "$",
-                                                 "SubjectDomainName": "CHU", "SubjectLogonId": "0x3e7",
-                                                 "TargetUserSid": f"S-1-5-21-1-{i % 5000}", "TargetUserName": user,
-                                                 "TargetDomainName": "CHU", "TargetLogonId": hex(i), "LogonType": str(rng.choice((2, 3, 10))),
-                                                 "LogonProcessName": "Kerberos", "AuthenticationPackageName": "Kerberos",
-                                                 "WorkstationName": "-", "IpAddress": f"10.{i % 250}.{i % 200}.{i % 199 + 1}", "IpPort": "0"}}}
+                doc = {
+                    "@timestamp": ts,
+                    "event": {"code": str(code), "kind": "event", "provider": "Microsoft-Windows-Security-Auditing"},
+                    "host": {"name": host},
+                    "agent": {"type": "winlogbeat", "version": "8.15.0"},
+                    "winlog": {
+                        "channel": "Security",
+                        "event_id": code,
+                        "record_id": i,
+                        "computer_name": host,
+                        "provider_name": "Microsoft-Windows-Security-Auditing",
+                        "keywords": ["Audit Success"],
+                        "event_data": {
+                            "SubjectUserSid": "S-1-5-18",
+                            "SubjectUserName": host.split(".")[0] + "$",
+                            "SubjectDomainName": "CHU",
+                            "SubjectLogonId": "0x3e7",
+                            "TargetUserSid": f"S-1-5-21-1-{i % 5000}",
+                            "TargetUserName": user,
+                            "TargetDomainName": "CHU",
+                            "TargetLogonId": hex(i),
+                            "LogonType": str(rng.choice((2, 3, 10))),
+                            "LogonProcessName": "Kerberos",
+                            "AuthenticationPackageName": "Kerberos",
+                            "WorkstationName": "-",
+                            "IpAddress": f"10.{i % 250}.{i % 200}.{i % 199 + 1}",
+                            "IpPort": "0",
+                        },
+                    },
+                }
             else:
                 image = rng.choice(_IMAGES)
-                doc = {"@timestamp": ts, "event": {"code": "1", "kind": "event"}, "host": {"name": host},
-                       "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1, "record_id": i,
-                                  "computer_name": host, "provider_name": "Microsoft-Windows-Sysmon",
-                                  "event_data": {"UtcTime": ts, "ProcessGuid": f"{{{i:08x}-0000-0000-0000-000000000000}}",
-                                                 "ProcessId": str(1000 + i % 60000), "Image": image,
-                                                 "CommandLine": f'"{image}" /c task-{i % 977}', "CurrentDirectory": "C:\\Windows\\system32\\",
-                                                 "User": f"CHU\\{user}", "IntegrityLevel": "Medium",
-                                                 "Hashes": f"SHA256={i:064x}", "ParentImage": r"C:\Windows\explorer.exe",
-                                                 "ParentCommandLine": r"C:\Windows\Explorer.EXE"}}}
+                doc = {
+                    "@timestamp": ts,
+                    "event": {"code": "1", "kind": "event"},
+                    "host": {"name": host},
+                    "winlog": {
+                        "channel": "Microsoft-Windows-Sysmon/Operational",
+                        "event_id": 1,
+                        "record_id": i,
+                        "computer_name": host,
+                        "provider_name": "Microsoft-Windows-Sysmon",
+                        "event_data": {
+                            "UtcTime": ts,
+                            "ProcessGuid": f"{{{i:08x}-0000-0000-0000-000000000000}}",
+                            "ProcessId": str(1000 + i % 60000),
+                            "Image": image,
+                            "CommandLine": f'"{image}" /c task-{i % 977}',
+                            "CurrentDirectory": "C:\\Windows\\system32\\",
+                            "User": f"CHU\\{user}",
+                            "IntegrityLevel": "Medium",
+                            "Hashes": f"SHA256={i:064x}",
+                            "ParentImage": r"C:\Windows\explorer.exe",
+                            "ParentCommandLine": r"C:\Windows\Explorer.EXE",
+                        },
+                    },
+                }
             out.write(orjson.dumps(doc) + b"\n")
 
 
@@ -90,9 +130,11 @@ def run(label: str, paths: list[str], workers: int) -> None:
     finally:
         shutil.rmtree(data, ignore_errors=True)
     main_rss, worker_rss = peak_rss_mib()
-    print(f"{label}: {report.events_read:,} events read, {report.events_added:,} added, {report.rejects:,} rejects, "
-          f"{report.bytes / 1_048_576:,.0f} MiB in {wall:.2f} s = {report.events_read / wall:,.0f} events/s; "
-          f"store {size / 1_048_576:,.0f} MiB; peak RSS main {main_rss:,.0f} MiB, largest worker {worker_rss:,.0f} MiB")
+    print(
+        f"{label}: {report.events_read:,} events read, {report.events_added:,} added, {report.rejects:,} rejects, "
+        f"{report.bytes / 1_048_576:,.0f} MiB in {wall:.2f} s = {report.events_read / wall:,.0f} events/s; "
+        f"store {size / 1_048_576:,.0f} MiB; peak RSS main {main_rss:,.0f} MiB, largest worker {worker_rss:,.0f} MiB"
+    )
 
 
 def main() -> None:
@@ -114,7 +156,10 @@ def main() -> None:
         if not jsonl.exists():
             t = time.perf_counter()
             generate_jsonl(jsonl, args.events)
-            print(f"generated {jsonl.name} ({jsonl.stat().st_size / 1_048_576:,.0f} MiB) in {time.perf_counter() - t:.1f} s")
+            print(
+                f"generated {jsonl.name} ({jsonl.stat().st_size / 1_048_576:,.0f} MiB) "
+                f"in {time.perf_counter() - t:.1f} s"
+            )
         run("jsonl", [str(jsonl)], args.workers)
 
 

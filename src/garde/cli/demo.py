@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,8 +15,10 @@ from rich.text import Text
 
 from garde.bootstrap import App, Detection, build_app, build_detection
 from garde.cli.events import DataDir, settings_from
-from garde.core.alerts import Alert
-from garde.service.demo import DemoResult, run_demo, run_live
+
+if TYPE_CHECKING:  # the demo pulls in the simulator and Sigma: imported when the command runs
+    from garde.core.alerts import Alert
+    from garde.service.demo import DemoResult
 
 console = Console()
 _LEVEL_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "informational": "dim"}
@@ -33,6 +36,7 @@ def demo(
     rate: float = typer.Option(150, "--rate", min=1, help="Live: simulated log records per second."),
 ) -> None:
     """Simulate a hospital with attacks (DEMO DATA), ingest it, hunt it, and show what Garde caught."""
+    from garde.service.demo import run_demo
     settings = settings_from(data_dir)
     console.print(
         Panel(
@@ -75,6 +79,8 @@ def demo(
 
 
 def _live(out_dir: Path, app: App, detection: Detection, seconds: float, rate: float, staff: int, seed: int) -> None:
+    from garde.service.demo import run_live
+
     console.rule(f"Live: the hospital goes on for {seconds:g} s ({rate:g} records/s); first attack in ~20 s")
 
     def show(alerts: list[Alert]) -> None:

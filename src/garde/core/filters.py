@@ -8,7 +8,8 @@ Grammar (case-insensitive keywords)::
     match  := FIELD ':' VALUE | FIELD ('>'|'>='|'<'|'<=') VALUE | VALUE   -- a bare value: full text
 
 A VALUE is a bare word or a double-quoted string, whose only escapes are ``\\"`` and ``\\\\`` (so
-a Windows path needs none); ``*`` and ``?`` are wildcards. Parsing produces a small tree that storage adapters turn into parameterised SQL.
+a Windows path needs none); ``*`` and ``?`` are wildcards. Parsing produces a small tree that
+storage adapters turn into parameterised SQL.
 """
 
 from __future__ import annotations

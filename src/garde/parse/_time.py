@@ -36,7 +36,7 @@ def parse_iso(text: str, default_tz: tzinfo = UTC) -> datetime | None:
 
 def parse_epoch(text: str) -> datetime | None:
     """Seconds, milliseconds, microseconds or nanoseconds since 1970, told apart by size."""
-    if not text.isdigit() or len(text) > 20:
+    if not (text.isascii() and text.isdigit()) or len(text) > 20:  # "²".isdigit() is True
         return None
     value = int(text)
     if value >= 10**17:

@@ -171,7 +171,10 @@ class _CsvReader:
     def _read_header(self, text: str) -> str | None:
         text = text.lstrip("\ufeff")
         self.delimiter = self.mapping.delimiter or guess_delimiter(text)
-        self.header = [name.strip() for name in _split(text, self.delimiter)]
+        try:
+            self.header = [name.strip() for name in _split(text, self.delimiter)]
+        except csv.Error as exc:
+            return f"unreadable CSV header: {exc}"
         index = {name: i for i, name in enumerate(self.header)}
         missing = [column for column, _ in self.mapping.columns if column not in index]
         wanted = self.mapping.timestamp_column

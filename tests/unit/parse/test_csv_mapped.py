@@ -158,3 +158,9 @@ def test_never_raises_on_arbitrary_bytes(data: bytes) -> None:
 def test_never_raises_on_csv_like_text(body: str) -> None:
     _, rejects = parse(CsvParser(), b"timestamp,user\n" + body.encode())
     assert all(r.reason for r in rejects)
+
+
+def test_an_unreadable_header_is_one_reject() -> None:
+    events, rejects = parse(CsvParser(), b'\r"\n')  # a lone quote after a carriage return (found by hypothesis)
+    assert events.height == 0
+    assert [r.reason.split(":")[0] for r in rejects] == ["unreadable CSV header"]

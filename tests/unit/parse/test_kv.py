@@ -185,3 +185,8 @@ def test_sniff_claims_fortigate_behind_rfc5424_structured_data() -> None:
     assert not KeyValueParser().sniff(
         b'<14>1 2026-11-27T23:00:04Z h app - - [x@1 a="1" b="2" c="3"] plain text\n', "x.log"
     )
+
+
+def test_a_non_ascii_digit_epoch_is_ignored_not_a_crash() -> None:
+    events, rejects = parse(KeyValueParser(), "eventtime=² srcip=1.2.3.4 dstip=5.6.7.8 action=deny\n".encode())
+    assert (events.height, rejects) == (1, [])  # "²".isdigit() is True, int("²") raises
