@@ -13,18 +13,17 @@ from __future__ import annotations
 import ipaddress
 import re
 import xml.etree.ElementTree as ET  # only for types and ParseError; parsing goes through defusedxml
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, tzinfo
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from garde.core.ports import ParsedChunk
 from garde.parse._envelope import EnvelopeReader, envelope_fields
-from garde.parse._lines import Record, first_line, parse_lines
+from garde.parse._enveloped import EnvelopedLineParser
+from garde.parse._lines import LineParser, Record, first_line
 from garde.parse._time import parse_iso
-from garde.parse.syslog import utc_now
 
 _XML_START = re.compile(r"<\?xml|<AuditMessage\b")
 _ACTIONS = {"C": "create", "R": "read", "U": "update", "D": "delete", "E": "execute"}
@@ -108,23 +107,19 @@ def audit_message(root: ET.Element) -> tuple[datetime | None, dict[str, Any], di
     return parse_iso(stamp) if stamp else None, fields, flatten(root)
 
 
-class AtnaParser:
+class AtnaParser(EnvelopedLineParser):
     """IHE ATNA audit messages from EHR, PACS and other health applications."""
 
     name = "atna"
     description = "IHE ATNA / DICOM PS3.15 AuditMessage XML, bare or in syslog, one per line"
-    splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
-
-    def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
-        self.timezone = timezone
-        self.clock = clock
 
     def sniff(self, head: bytes, filename: str) -> bool:
         return "<AuditMessage" in first_line(head)
 
-    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
-        reader = EnvelopeReader(self.clock(), self.timezone)
-        return parse_lines(stream, source, self.name, _line_parser(reader), strict_utf8=True, start_line=start_line)
+    strict_utf8 = True  # an XML audit record with broken bytes is rejected, not guessed
+
+    def line_parser(self, reader: EnvelopeReader) -> LineParser:
+        return _line_parser(reader)
 
 
 def _line_parser(reader: EnvelopeReader) -> Callable[[str], Record | str]:

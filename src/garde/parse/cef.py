@@ -10,16 +10,15 @@ there beside their values. Invalid UTF-8 is replaced, not rejected.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, tzinfo
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
-from garde.core.ports import ParsedChunk
 from garde.parse._envelope import EnvelopeReader, envelope_fields
+from garde.parse._enveloped import EnvelopedLineParser
 from garde.parse._fields import dataset, outcome, to_int, transport
-from garde.parse._lines import Record, first_line, parse_lines
+from garde.parse._lines import Record, first_line
 from garde.parse._time import CachedTimes, parse_any
-from garde.parse.syslog import utc_now
 
 _HEADER_NAMES = (
     "version",
@@ -124,27 +123,18 @@ def _unescape(m: re.Match[str]) -> str:
     return _EXT_UNESCAPED.get(m.group(1), m.group(1))
 
 
-class CefParser:
+class CefParser(EnvelopedLineParser):
     """CEF events from firewalls, proxies and security appliances."""
 
     name = "cef"
     description = "ArcSight CEF (Common Event Format), bare or inside a syslog header"
-    splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
-
-    def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
-        self.timezone = timezone
-        self.clock = clock
 
     def sniff(self, head: bytes, filename: str) -> bool:
         line = first_line(head)
         at = line.find("CEF:")
         return at >= 0 and line[at + 4 : at + 5].isdigit() and line.count("|") >= 7
 
-    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
-        reader = EnvelopeReader(self.clock(), self.timezone)
-        return parse_lines(stream, source, self.name, self._line_parser(reader), start_line=start_line)
-
-    def _line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
+    def line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
         now, tz = reader.now, self.timezone
         times = CachedTimes(lambda text: parse_any(text, now, tz))
 

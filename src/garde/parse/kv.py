@@ -12,16 +12,15 @@ Invalid UTF-8 is replaced, not rejected.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
 
-from garde.core.ports import ParsedChunk
 from garde.parse._envelope import SEVERITY_NAMES, Envelope, EnvelopeReader, envelope_fields
+from garde.parse._enveloped import EnvelopedLineParser
 from garde.parse._fields import outcome, to_int, transport
-from garde.parse._lines import Record, first_line, parse_lines
+from garde.parse._lines import Record, first_line
 from garde.parse._time import parse_epoch, parse_iso
-from garde.parse.syslog import utc_now
 
 # A key starts a token: without the look-behind, a long token would be rescanned from each of its
 # characters (quadratic time on a hostile line).
@@ -76,16 +75,11 @@ def _zone(text: str | None, default: tzinfo) -> tzinfo:
     return timezone(timedelta(minutes=-minutes if m.group(1) == "-" else minutes))
 
 
-class KeyValueParser:
+class KeyValueParser(EnvelopedLineParser):
     """FortiGate-style ``key=value`` firewall, VPN and proxy logs."""
 
     name = "kv"
     description = "key=value logs (FortiGate, Sophos...), bare or inside a syslog header"
-    splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
-
-    def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
-        self.timezone = timezone
-        self.clock = clock
 
     def sniff(self, head: bytes, filename: str) -> bool:
         line = first_line(head)
@@ -99,11 +93,7 @@ class KeyValueParser:
             return not isinstance(env, str) and len(_PAIR.findall(env.message)) >= 3
         return len(_PAIR.findall(line, m.start())) >= 3
 
-    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
-        reader = EnvelopeReader(self.clock(), self.timezone)
-        return parse_lines(stream, source, self.name, self._line_parser(reader), start_line=start_line)
-
-    def _line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
+    def line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
         now, default_tz = reader.now, self.timezone
 
         def parse_line(text: str) -> Record | str:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, tzinfo
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import Any
 
-from garde.core.ports import ParsedChunk
 from garde.parse._envelope import EnvelopeReader, envelope_fields
+from garde.parse._enveloped import EnvelopedLineParser
 from garde.parse._fields import dataset, outcome, to_int, transport
-from garde.parse._lines import Record, first_line, parse_lines
+from garde.parse._lines import Record, first_line
 from garde.parse._time import CachedTimes, parse_any, to_utc
-from garde.parse.syslog import utc_now
 
 _HEX_DELIMITER = re.compile(r"0?[xX]([0-9A-Fa-f]{2,4})$")
 _LEEF_MARKER = re.compile(r"LEEF:(\d)\.\d\|")
@@ -95,25 +94,16 @@ def attributes(text: str, delimiter: str) -> dict[str, str]:
     return out
 
 
-class LeefParser:
+class LeefParser(EnvelopedLineParser):
     """LEEF events, as QRadar-oriented products emit them."""
 
     name = "leef"
     description = "IBM LEEF 1.0 and 2.0 (custom and hex delimiters), bare or inside a syslog header"
-    splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
-
-    def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
-        self.timezone = timezone
-        self.clock = clock
 
     def sniff(self, head: bytes, filename: str) -> bool:
         return _LEEF_MARKER.search(first_line(head)) is not None
 
-    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
-        reader = EnvelopeReader(self.clock(), self.timezone)
-        return parse_lines(stream, source, self.name, self._line_parser(reader), start_line=start_line)
-
-    def _line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
+    def line_parser(self, reader: EnvelopeReader) -> Callable[[str], Record | str]:
         now, tz = reader.now, self.timezone
 
         def dev_time(key: str) -> datetime | None:

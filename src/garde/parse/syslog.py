@@ -7,32 +7,22 @@ Invalid UTF-8 is replaced (U+FFFD), not rejected: the rest of the line is still 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, tzinfo
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from typing import Any
 
-from garde.core.ports import ParsedChunk
 from garde.parse._envelope import SEVERITY_NAMES, EnvelopeReader, envelope_fields
-from garde.parse._lines import Record, first_line, parse_lines
+from garde.parse._enveloped import EnvelopedLineParser
+from garde.parse._lines import LineParser, Record, first_line
 
 # Payloads another parser reads better; plain syslog leaves those files to it when sniffing.
 SPECIFIC_PAYLOADS = ("CEF:", "LEEF:", "<AuditMessage", "<?xml")
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class SyslogParser:
+class SyslogParser(EnvelopedLineParser):
     """RFC 5424 and RFC 3164 syslog, one message per line."""
 
     name = "syslog"
     description = "Syslog files: RFC 5424 (with structured data), RFC 3164 (BSD) and RFC 3339 layouts"
-    splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
-
-    def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
-        self.timezone = timezone
-        self.clock = clock
 
     def sniff(self, head: bytes, filename: str) -> bool:
         line = first_line(head)
@@ -41,9 +31,8 @@ class SyslogParser:
         reader = EnvelopeReader(self.clock(), self.timezone)
         return not isinstance(reader.split(line), str)
 
-    def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
-        reader = EnvelopeReader(self.clock(), self.timezone)
-        return parse_lines(stream, source, self.name, _line_parser(reader), start_line=start_line)
+    def line_parser(self, reader: EnvelopeReader) -> LineParser:
+        return _line_parser(reader)
 
 
 def _line_parser(reader: EnvelopeReader) -> Callable[[str], Record | str]:
