@@ -8,6 +8,7 @@ and RSS as the input grows. Run: ``.venv/bin/python bench/sigma_hunt.py [--worke
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -136,7 +137,8 @@ def main() -> int:
     # Across processes: files spread over workers, each with the engine from the cache.
     shards = [(files * args.passes)[i :: args.workers] for i in range(args.workers)]
     started = time.perf_counter()
-    with ProcessPoolExecutor(args.workers) as pool:
+    # spawn, not fork: a child forked from a process whose Polars threads are busy can hang.
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(_worker, shards, [str(cache_dir)] * args.workers))
     elapsed = time.perf_counter() - started
     total = sum(r[0] for r in results)
