@@ -143,11 +143,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="0: one per core")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--only", choices=("evtx", "jsonl"))
+    parser.add_argument(
+        "--evtx-copies",
+        type=int,
+        default=8,
+        help="also ingest the corpus linked N times (throughput at scale; copies after the first are deduplicated)",
+    )
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     if args.only != "jsonl":
         if args.corpus.is_dir():
             run("evtx corpus", [str(args.corpus)], args.workers)
+            if args.evtx_copies > 1:
+                with tempfile.TemporaryDirectory(prefix="garde-bench-evtx-") as tmp:
+                    files = sorted(args.corpus.rglob("*.evtx"))
+                    for copy in range(args.evtx_copies):
+                        for i, f in enumerate(files):
+                            (Path(tmp) / f"{copy:02d}-{i:04d}.evtx").symlink_to(f.resolve())
+                    run(f"evtx corpus x{args.evtx_copies} (copies deduplicated)", [tmp], args.workers)
         else:
             print(f"evtx corpus: skipped, not found at {args.corpus}")
     if args.only != "evtx":
