@@ -127,13 +127,24 @@ OTHER_CATEGORIES: dict[str, Route] = {
     "proxy": [
         {"event.dataset": ["proxy*", "*.proxy"]},
         {"event.category": ["web"], "event.module": ["proxy*"]},
+        {"event.module": ["cef"], "event.dataset": ["*proxy"]},  # CEF: cef.<vendor>_<product>
     ],
     "webserver": [{"event.dataset": ["webserver*", "apache*", "nginx*", "iis*"]}],
-    "firewall": [{"event.category": ["network"], "event.dataset": ["firewall*", "*.firewall", "*.traffic"]}],
+    "firewall": [
+        {"event.category": ["network"], "event.dataset": ["firewall*", "*.firewall", "*.traffic"]},
+        {"event.module": ["fortinet"], "event.dataset": ["fortigate.traffic"]},  # kv parser: no event.category
+    ],
     "dns": [{"event.dataset": ["dns*", "*.dns"]}],
     "antivirus": [{"event.dataset": ["antivirus*", "*.antivirus"]}],
     "database": [{"event.dataset": ["database*", "*.database"]}],
     "application": [{"event.category": ["application"]}],
+}
+
+
+# Products whose logs Garde's generic parsers keep under a generic module: also route there
+# (the rule's detection names the product's own fields, which other sources do not have).
+PRODUCT_EXTRA: dict[str, Route] = {
+    "veeam": [{"event.module": ["kv"], "event.dataset": ["kv"]}],  # Veeam job-session syslog, key=value
 }
 
 
@@ -162,7 +173,8 @@ def route_for(ls: LogSource) -> Route:
     if not product:
         raise UnsupportedLogSource(f"unsupported log source: {route_key(ls)} (no product)")
     clause: Clause = {"event.module": [product, *([service] if service else [])]}
-    route: Route = [clause]
+    extra = [] if service or category else PRODUCT_EXTRA.get(product, [])
+    route: Route = [clause, *({k: list(v) for k, v in c.items()} for c in extra)]
     if service:
         route = [
             {"event.module": [product], "event.dataset": [f"{product}.{service}*", f"{service}*"]},
