@@ -165,7 +165,10 @@ def _scoreboard(result: DemoResult) -> None:
         mark = Text("yes", style="bold green") if s.caught else Text("no", style="bold red")
         table.add_row(Text(s.scenario), Text(s.start[:16]), str(s.labelled), str(s.detected), mark)
     console.print(table)
-    console.print(f"Flagged records outside any attack (false positives): {result.flagged_outside_scenarios:,}")
+    console.print(
+        f"Flagged records outside any attack: {result.flagged_outside_by_alerting_rules:,} by alerting rules "
+        f"(medium and up), {result.flagged_outside_scenarios:,} counting the low-level review lists."
+    )
 
 
 def _rank(level: str) -> int:

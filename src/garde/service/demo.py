@@ -22,6 +22,8 @@ from garde.simulate.live import LiveOptions, LiveStats
 from garde.simulate.scenarios import SCENARIOS
 from garde.simulate.score import ScenarioScore, load_labels, score, sim_ids_in
 
+REVIEW_LEVELS = frozenset({"low", "informational"})  # review lists, not alarms
+
 
 @dataclass
 class DemoResult:
@@ -30,6 +32,7 @@ class DemoResult:
     hunt: HuntResult
     scores: list[ScenarioScore]
     flagged_outside_scenarios: int  # flagged records that belong to no attack (false positives)
+    flagged_outside_by_alerting_rules: int = 0  # the same, counting only rules of level medium and up
 
     @property
     def alerts(self) -> list[Alert]:
@@ -81,10 +84,12 @@ def run_demo(
     )
     hunt = detection.hunt_store(events)
     scores: list[ScenarioScore] = []
-    outside = 0
+    outside = outside_alerting = 0
     if simulation.label_file is not None:
         scores, outside = score_alerts(events, hunt.alerts, simulation.label_file)
-    return DemoResult(simulation, report, hunt, scores, outside)
+        alerting = [a for a in hunt.alerts if a.level not in REVIEW_LEVELS]
+        _, outside_alerting = score_alerts(events, alerting, simulation.label_file)
+    return DemoResult(simulation, report, hunt, scores, outside, outside_alerting)
 
 
 def _collect_alerts(detection: DetectionService, sink: list[Alert]) -> Callable[[pl.DataFrame], None]:
