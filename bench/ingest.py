@@ -159,7 +159,8 @@ def main() -> None:
                     files = sorted(args.corpus.rglob("*.evtx"))
                     for copy in range(args.evtx_copies):
                         for i, f in enumerate(files):
-                            (Path(tmp) / f"{copy:02d}-{i:04d}.evtx").symlink_to(f.resolve())
+                            # real copies: ingest knows links by their target and reads each file once
+                            shutil.copyfile(f, Path(tmp) / f"{copy:02d}-{i:04d}.evtx")
                     run(f"evtx corpus x{args.evtx_copies} (copies deduplicated)", [tmp], args.workers)
         else:
             print(f"evtx corpus: skipped, not found at {args.corpus}")

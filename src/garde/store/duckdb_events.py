@@ -46,7 +46,7 @@ _SELECT_COLUMNS = ", ".join(quote_ident(n) for n in FIELD_NAMES)
 class DuckDBEventStore:
     """EventStore on a DuckDB file (see the module docstring)."""
 
-    def __init__(self, path: Path | str, *, read_only: bool = False, memory_limit: str = "768MB") -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, memory_limit: str = "512MB") -> None:
         self.path = Path(path)
         self.read_only = read_only and self.path.exists()
         try:
