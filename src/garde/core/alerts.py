@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -187,15 +187,7 @@ class InMemoryRuleSettings:
 
     def add_exclusion(self, exclusion: Exclusion) -> Exclusion:
         new_id = max(self._exclusions, default=0) + 1
-        stored = Exclusion(
-            exclusion.rule_id,
-            exclusion.where,
-            exclusion.owner,
-            exclusion.reason,
-            exclusion.expires,
-            exclusion.created,
-            new_id,
-        )
+        stored = replace(exclusion, id=new_id)
         self._exclusions[new_id] = stored
         return stored
 

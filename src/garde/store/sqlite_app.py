@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -159,15 +160,7 @@ class SQLiteAppStore:
                 )
             )
             new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-        return Exclusion(
-            exclusion.rule_id,
-            exclusion.where,
-            exclusion.owner,
-            exclusion.reason,
-            exclusion.expires,
-            exclusion.created,
-            new_id,
-        )
+        return replace(exclusion, id=new_id)
 
     def exclusions(self) -> builtins.list[Exclusion]:
         with self.engine.connect() as con:
