@@ -37,6 +37,7 @@ def demo(
 ) -> None:
     """Simulate a hospital with attacks (DEMO DATA), ingest it, hunt it, and show what Garde caught."""
     from garde.service.demo import run_demo
+
     settings = settings_from(data_dir)
     console.print(
         Panel(
@@ -116,7 +117,11 @@ def _live(out_dir: Path, app: App, detection: Detection, seconds: float, rate: f
         injected: Counter[str] = Counter(s.scenario for s in report.scores)
         caught: Counter[str] = Counter(s.scenario for s in report.scores if s.caught)
         per_scenario = ", ".join(f"{name} {caught[name]}/{n}" for name, n in sorted(injected.items()))
-        console.print(Text(f"Live attacks caught: {sum(caught.values())} of {len(report.scores)} ({per_scenario})"))
+        console.print(
+            Text(f"Live attacks caught: {sum(caught.values())} of the {len(report.scores)} that ended ({per_scenario})")
+        )
+    if report.unfolding:
+        console.print(f"{report.unfolding} more attacks had begun but were not over when the live run stopped.")
 
 
 def _show(result: DemoResult) -> None:

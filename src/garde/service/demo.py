@@ -7,7 +7,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -56,15 +58,18 @@ def simulate_and_ingest(
     return simulation, report
 
 
-def score_alerts(events: EventStore, alerts: list[Alert], label_file: Path) -> tuple[list[ScenarioScore], int]:
-    """Which labelled scenarios the alerts caught: the sim ids kept in the flagged events' fields."""
+def score_alerts(
+    events: EventStore, alerts: list[Alert], labels: Path | list[dict[str, Any]]
+) -> tuple[list[ScenarioScore], int]:
+    """Which labelled scenarios the alerts caught: the sim ids kept in the flagged events' fields.
+    ``labels``: the simulator's label file, or labels already read."""
     event_ids = sorted({eid for alert in alerts for eid in alert.event_ids})
     originals: list[str] = []
     for start in range(0, len(event_ids), 5_000):
         part = event_ids[start : start + 5_000]
         frame = events.query('SELECT original FROM events WHERE "event.id" IN (SELECT unnest(?))', [part])
         originals.extend(frame.get_column("original").to_list())
-    return score(load_labels(label_file), sim_ids_in(originals))
+    return score(load_labels(labels) if isinstance(labels, Path) else labels, sim_ids_in(originals))
 
 
 def run_demo(
@@ -92,6 +97,10 @@ def run_demo(
     return DemoResult(simulation, report, hunt, scores, outside, outside_alerting)
 
 
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def _collect_alerts(detection: DetectionService, sink: list[Alert]) -> Callable[[pl.DataFrame], None]:
     def on_batch(batch: pl.DataFrame) -> None:
         sink.extend(detection.process(batch))
@@ -106,7 +115,8 @@ class LiveReport:
     events_added: int = 0
     rejects: int = 0
     alerts: list[Alert] = field(default_factory=list)
-    scores: list[ScenarioScore] = field(default_factory=list)
+    scores: list[ScenarioScore] = field(default_factory=list)  # attacks that ended while Garde watched
+    unfolding: int = 0  # attacks begun but not over when the live run stopped: not scored
 
 
 def run_live(
@@ -166,5 +176,12 @@ def run_live(
         raise outcome["error"]  # type: ignore[misc]
     stats = outcome.get("stats")
     if isinstance(stats, LiveStats) and stats.label_file is not None and stats.label_file.exists():
-        report.scores, _ = score_alerts(events, report.alerts, stats.label_file)
+        # An attack whose later steps never happened cannot be caught yet: score the finished ones.
+        last = events.query(
+            'SELECT max("@timestamp") AS last FROM events WHERE "log.file.path" LIKE ?', [f"{out_dir.resolve()}%"]
+        ).item()
+        labels = load_labels(stats.label_file)
+        ended = [label for label in labels if last is not None and _parse_time(str(label["end"])) <= last]
+        report.unfolding = len(labels) - len(ended)
+        report.scores, _ = score_alerts(events, report.alerts, ended)
     return report
