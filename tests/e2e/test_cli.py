@@ -21,7 +21,7 @@ from garde import __version__
 from garde.core import schema
 
 GARDE = Path(sys.executable).with_name("garde")
-SAMPLE = Path(__file__).resolve().parents[2] / "src" / "garde" / "data" / "sample" / "winlogbeat-demo.ndjson"
+SAMPLE = Path(__file__).resolve().parent / "data" / "winlogbeat-demo.ndjson"
 
 
 def env() -> dict[str, str]:
