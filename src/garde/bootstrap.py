@@ -18,6 +18,7 @@ from garde.store.duckdb_events import DuckDBEventStore
 
 if TYPE_CHECKING:  # imported where used: pySigma and SQLAlchemy cost ~1 s at start-up
     from garde.detect.sigma import LoadReport, SigmaEngine
+    from garde.detect.sigma.correlation import CorrelationEngine
     from garde.service.detect import DetectionService
     from garde.service.rulepacks import RulePackService
     from garde.store.sqlite_app import SQLiteAppStore
@@ -111,6 +112,18 @@ def load_engine(settings: Settings, rule_paths: Sequence[str | Path] | None = No
     return SigmaEngine.from_paths(paths, settings.rule_placeholders, cache_dir=cache)
 
 
+def build_correlator(settings: Settings, engine: SigmaEngine) -> CorrelationEngine:
+    """The engine's correlation rules, with the memory limits from settings."""
+    from garde.detect.sigma.correlation import CorrelationEngine
+
+    return CorrelationEngine(
+        engine.correlations,
+        engine.rules,
+        max_groups=settings.correlation_max_groups,
+        lateness=timedelta(seconds=settings.correlation_lateness_seconds),
+    )
+
+
 @dataclass
 class Detection:
     """A loaded engine and the detection service around it."""
@@ -126,17 +139,11 @@ class Detection:
 
 def build_detection(settings: Settings, rule_paths: Sequence[str | Path] | None = None) -> Detection:
     """Rules loaded, exclusions and disabled rules applied, alerts stored in the app database."""
-    from garde.detect.sigma.correlation import CorrelationEngine
     from garde.service.detect import DetectionService
 
     admin = build_rules_admin(settings)
     engine, report = load_engine(settings, rule_paths)
-    correlator = CorrelationEngine(
-        engine.correlations,
-        engine.rules,
-        max_groups=settings.correlation_max_groups,
-        lateness=timedelta(seconds=settings.correlation_lateness_seconds),
-    )
+    correlator = build_correlator(settings, engine)
     report.errors.extend(correlator.refused)
     service = DetectionService(
         engine,

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from garde.bootstrap import build_rules_admin, load_engine
+from garde.bootstrap import build_correlator, build_rules_admin, load_engine
 from garde.cli.events import DataDir, settings_from
 from garde.cli.output import OutputFormat, print_frame
 from garde.core.alerts import Exclusion
@@ -64,9 +64,7 @@ def check(
     """Load rules and show the refused ones with their reason; exit code 1 if any is refused."""
     settings = settings_from(data_dir)
     engine, report = load_engine(settings, [str(p) for p in paths])
-    from garde.detect.sigma.correlation import CorrelationEngine
-
-    correlator = CorrelationEngine(engine.correlations, engine.rules)
+    correlator = build_correlator(settings, engine)
     errors = [*report.errors, *correlator.refused]
     summary = Table(title="Rule check", show_header=False)
     summary.add_column(style="bold")
