@@ -1,1 +1,0 @@
-"""Garde audit stage (grows with later issues)."""

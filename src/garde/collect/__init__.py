@@ -1,1 +1,0 @@
-"""Garde collect stage (grows with later issues)."""

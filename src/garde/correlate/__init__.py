@@ -1,1 +1,0 @@
-"""Garde correlate stage (grows with later issues)."""

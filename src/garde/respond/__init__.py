@@ -1,1 +1,0 @@
-"""Garde respond stage (grows with later issues)."""

@@ -1,1 +1,0 @@
-"""Garde web stage (grows with later issues)."""
