@@ -1,4 +1,4 @@
-"""Alerts, rule exclusions and the ports that keep them, with in-memory fakes for tests.
+"""Alerts, rule exclusions and the ports that keep them (fakes in ``garde.core.fakes``).
 
 An alert is what a detection rule (or a correlation of rules) says about one or more events.
 Its id is stable: the same rule firing on the same key event gives the same id, so re-running a
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -141,58 +141,3 @@ class RuleSettingsStore(Protocol):
         ...
 
     def remove_exclusion(self, exclusion_id: int) -> bool: ...
-
-
-class InMemoryAlertStore:
-    """AlertStore fake: a dict keyed by alert id."""
-
-    def __init__(self) -> None:
-        self._alerts: dict[str, Alert] = {}
-
-    def add(self, alerts: Sequence[Alert]) -> list[Alert]:
-        new = [a for a in alerts if a.id not in self._alerts]
-        for a in new:
-            self._alerts[a.id] = a
-        return new
-
-    def list(self, *, limit: int = 100, rule_id: str | None = None, min_level: str | None = None) -> list[Alert]:
-        floor = level_rank(min_level) if min_level else -1
-        found = [
-            a
-            for a in self._alerts.values()
-            if (rule_id is None or a.rule_id == rule_id) and level_rank(a.level) >= floor
-        ]
-        found.sort(key=lambda a: a.last_seen, reverse=True)
-        return found[:limit]
-
-    def count(self) -> int:
-        return len(self._alerts)
-
-
-class InMemoryRuleSettings:
-    """RuleSettingsStore fake."""
-
-    def __init__(self) -> None:
-        self._disabled: set[str] = set()
-        self._exclusions: dict[int, Exclusion] = {}
-
-    def set_enabled(self, rule_id: str, enabled: bool) -> None:
-        if enabled:
-            self._disabled.discard(rule_id)
-        else:
-            self._disabled.add(rule_id)
-
-    def disabled_rules(self) -> frozenset[str]:
-        return frozenset(self._disabled)
-
-    def add_exclusion(self, exclusion: Exclusion) -> Exclusion:
-        new_id = max(self._exclusions, default=0) + 1
-        stored = replace(exclusion, id=new_id)
-        self._exclusions[new_id] = stored
-        return stored
-
-    def exclusions(self) -> list[Exclusion]:
-        return list(self._exclusions.values())
-
-    def remove_exclusion(self, exclusion_id: int) -> bool:
-        return self._exclusions.pop(exclusion_id, None) is not None

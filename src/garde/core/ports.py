@@ -1,6 +1,8 @@
 """Ports: the Protocols that stage code depends on and adapters implement.
 
-Each port has an in-memory fake in ``garde.core.fakes`` for unit tests.
+The storage ports (``EventStore`` here; ``AlertStore`` and ``RuleSettingsStore`` beside the
+Alert model in ``garde.core.alerts``) have in-memory fakes in ``garde.core.fakes`` for tests,
+held to the same contract tests as the real adapters. Parsers need none: they are tested on bytes.
 """
 
 from __future__ import annotations

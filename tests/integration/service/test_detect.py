@@ -10,13 +10,12 @@ from typing import Any
 import orjson
 import polars as pl
 
-from garde.bootstrap import build_app
-from garde.core.alerts import Exclusion, InMemoryAlertStore
+from garde.core.alerts import Exclusion
 from garde.core.batch import BatchBuilder
+from garde.core.fakes import InMemoryAlertStore, InMemoryEventStore
 from garde.core.schema import FIELD_NAMES
 from garde.detect.sigma import SigmaEngine
 from garde.service.detect import DetectionService
-from garde.settings import Settings
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
@@ -191,15 +190,12 @@ def test_hunt_files_does_not_store_events_and_keeps_the_events_behind(tmp_path: 
     assert again.stored == 0
 
 
-def test_hunt_store(tmp_path: Path) -> None:
-    app = build_app(Settings(data_dir=tmp_path))
-    try:
-        app.events.append(batch([vss(minutes=m) for m in range(3)]))
-        app.events.flush()
-        service = DetectionService(engine(), InMemoryAlertStore())
-        result = service.hunt_store(app.events, store_alerts=False)
-    finally:
-        app.close()
+def test_hunt_store() -> None:
+    events = InMemoryEventStore()
+    events.append(batch([vss(minutes=m) for m in range(3)]))
+    events.flush()
+    service = DetectionService(engine(), InMemoryAlertStore())
+    result = service.hunt_store(events, store_alerts=False)
     assert result.stats.events == 3
     assert len(result.alerts) == 3
     assert result.stored == 0

@@ -1,13 +1,13 @@
-"""Alert ids, ATT&CK ids, the in-memory fakes, and the in-memory filter used by exclusions."""
+"""Alert ids, ATT&CK ids, and the in-memory filter used by exclusions (the fakes: store contract tests)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
 
-from garde.core.alerts import Alert, Exclusion, InMemoryAlertStore, InMemoryRuleSettings, alert_id
+from garde.core.alerts import Alert, alert_id
 from garde.core.batch import BatchBuilder
 from garde.core.filter_match import filter_mask
 from garde.core.filters import parse_filter
@@ -44,26 +44,6 @@ def test_alert_is_frozen() -> None:
     a = make()
     with pytest.raises(AttributeError):
         a.level = "low"  # type: ignore[misc]
-
-
-def test_fake_alert_store_is_idempotent_and_filters() -> None:
-    store = InMemoryAlertStore()
-    assert len(store.add([make(), make("r2", level="low")])) == 2
-    assert store.add([make()]) == []
-    assert store.count() == 2
-    assert [a.rule_id for a in store.list(min_level="medium")] == ["r1"]
-    assert [a.rule_id for a in store.list(rule_id="r2")] == ["r2"]
-
-
-def test_fake_rule_settings() -> None:
-    settings = InMemoryRuleSettings()
-    settings.set_enabled("r", False)
-    assert settings.disabled_rules() == {"r"}
-    saved = settings.add_exclusion(Exclusion("r", "host.name:x", "me", "why", date(2027, 1, 1)))
-    assert saved.id == 1
-    assert not saved.active(date(2027, 1, 2))
-    assert settings.remove_exclusion(1)
-    assert settings.exclusions() == []
 
 
 def frame(events: list[dict[str, object]]) -> pl.DataFrame:

@@ -12,8 +12,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from garde.core.alerts import InMemoryAlertStore
 from garde.core.batch import BatchBuilder
+from garde.core.fakes import InMemoryAlertStore
 from garde.core.schema import FIELD_NAMES
 from garde.detect.sigma import SigmaEngine
 from garde.service.detect import DetectionService
