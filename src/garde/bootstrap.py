@@ -153,3 +153,41 @@ def build_detection(settings: Settings, rule_paths: Sequence[str | Path] | None 
         correlator=correlator,
     )
     return Detection(admin, engine, report, service)
+
+
+# -- reviewing alerts --------------------------------------------------------------------------
+
+
+@dataclass
+class AlertReview:
+    """The stored alerts, and the event store to read their events from when there is one."""
+
+    alerts: AlertStore
+    events: EventStore | None
+    events_note: str  # why there is no event store to read, when there is none
+    _store: SQLiteAppStore
+    _app: App | None
+
+    def close(self) -> None:
+        self._store.close()
+        if self._app is not None:
+            self._app.close()
+
+
+def build_alert_review(settings: Settings, *, with_events: bool = True) -> AlertReview:
+    """To read alerts (and, ``with_events``, their events): a missing alert database is an
+    error, not a new empty one; a missing or busy event store leaves ``events`` None."""
+    from garde.store.sqlite_app import SQLiteAppStore
+
+    if not settings.app_db.exists():
+        raise StoreUnavailableError(
+            f"no alert database in {settings.data_dir} (check --data-dir or GARDE_DATA_DIR, or run garde hunt first)"
+        )
+    store = SQLiteAppStore(settings.app_db)
+    if not with_events:
+        return AlertReview(store, None, "not opened", store, None)
+    try:
+        app = build_app(settings, read_only=True)
+    except StoreUnavailableError as exc:
+        return AlertReview(store, None, str(exc), store, None)
+    return AlertReview(store, app.events, "", store, app)

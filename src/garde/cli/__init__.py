@@ -26,7 +26,7 @@ app = typer.Typer(
 err_console = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the width
 
 # Modules under garde.cli that define ``register(app)``.
-_GROUPS = ("events", "demo", "simulate", "hunt", "rules")
+_GROUPS = ("events", "demo", "simulate", "hunt", "rules", "alerts")
 
 
 def _version(value: bool) -> None:

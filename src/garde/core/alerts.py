@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 LEVELS: tuple[str, ...] = ("informational", "low", "medium", "high", "critical")
+MAX_EVIDENCE = 200  # events one alert cites; ``more_events`` counts the rest
 _ATTACK_ID = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
 
 
@@ -31,6 +32,16 @@ def level_rank(level: str) -> int:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One event behind an alert, and where its original record is: enough to open it."""
+
+    event_id: str
+    time: datetime | None = None
+    source: str | None = None  # the file it was read from (``log.file.path``); later an intake source
+    position: int | None = None  # ``log.offset`` in that source: the EVTX record id or the line number
+
+
+@dataclass(frozen=True)
 class Alert:
     """A rule's verdict on events; immutable, safe to share between renderers and stores."""
 
@@ -39,7 +50,7 @@ class Alert:
     title: str
     level: str
     tags: tuple[str, ...]
-    event_ids: tuple[str, ...]  # the key event first; for a correlation, the events in its window
+    evidence: tuple[Evidence, ...]  # the key event first; for a correlation, the rest of its window
     fields: tuple[tuple[str, str | None], ...]  # the fields that matched and their values
     first_seen: datetime
     last_seen: datetime
@@ -47,10 +58,21 @@ class Alert:
     user: str | None = None
     kind: str = "rule"  # "rule" or "correlation"
     description: str = ""
+    more_events: int = 0  # events behind the alert beyond those cited (at most MAX_EVIDENCE)
+
+    @property
+    def event_ids(self) -> tuple[str, ...]:
+        """The ids of the cited events, the key event first."""
+        return tuple(e.event_id for e in self.evidence)
+
+    @property
+    def event_count(self) -> int:
+        """Every event behind the alert, cited or not."""
+        return len(self.evidence) + self.more_events
 
     @property
     def key_event_id(self) -> str:
-        return self.event_ids[0] if self.event_ids else ""
+        return self.evidence[0].event_id if self.evidence else ""
 
     @property
     def attack_ids(self) -> tuple[str, ...]:
@@ -66,24 +88,35 @@ class Alert:
         title: str,
         level: str,
         tags: Sequence[str],
-        event_ids: Sequence[str],
         fields: Sequence[tuple[str, str | None]],
         first_seen: datetime,
         last_seen: datetime,
+        evidence: Sequence[Evidence] = (),
+        event_ids: Sequence[str] = (),
+        events: int = 0,
         host: str | None = None,
         user: str | None = None,
         kind: str = "rule",
         description: str = "",
     ) -> Alert:
-        """An alert whose id derives from the rule and the key (first) event id."""
-        ids = tuple(event_ids)
+        """An alert whose id derives from the rule and the key (first) event id.
+
+        ``evidence``: the events behind it, the key event first; or ``event_ids`` when only the
+        ids are known (no source, position or time). At most MAX_EVIDENCE are cited; ``events``,
+        when larger, is how many there were in all.
+        """
+        if evidence and event_ids:
+            raise ValueError("give evidence or event_ids, not both")
+        cited = tuple(evidence) if evidence else tuple(Evidence(i) for i in event_ids)
+        kept = cited[:MAX_EVIDENCE]
         return cls(
-            id=alert_id(rule_id, ids[0] if ids else ""),
+            id=alert_id(rule_id, kept[0].event_id if kept else ""),
             rule_id=rule_id,
             title=title,
             level=level,
             tags=tuple(tags),
-            event_ids=ids,
+            evidence=kept,
+            more_events=max(events, len(cited)) - len(kept),
             fields=tuple(fields),
             first_seen=first_seen,
             last_seen=last_seen,
@@ -120,6 +153,10 @@ class AlertStore(Protocol):
 
     def list(self, *, limit: int = 100, rule_id: str | None = None, min_level: str | None = None) -> list[Alert]:
         """Alerts newest first."""
+        ...
+
+    def get(self, alert_id: str) -> Alert | None:
+        """One alert by its id, or None."""
         ...
 
     def count(self) -> int: ...

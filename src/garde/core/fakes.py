@@ -202,6 +202,9 @@ class InMemoryAlertStore:
         found.sort(key=lambda a: a.last_seen, reverse=True)
         return found[:limit]
 
+    def get(self, alert_id: str) -> Alert | None:
+        return self._alerts.get(alert_id)
+
     def count(self) -> int:
         return len(self._alerts)
 

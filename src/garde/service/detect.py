@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from garde.core.alerts import Alert, AlertStore, Exclusion
+from garde.core.alerts import Alert, AlertStore, Evidence, Exclusion
 from garde.core.batch import Reject
 from garde.core.filter_match import filter_mask
 from garde.core.filters import Node, parse_filter
@@ -46,9 +46,10 @@ KEPT_COLUMNS = (
     "process.command_line",
     "message",
     "log.file.path",
+    "log.offset",
     "original",
 )
-_CONTEXT = ("event.id", "@timestamp", "host.name", "user.name")
+_CONTEXT = ("event.id", "@timestamp", "host.name", "user.name", "log.file.path", "log.offset")
 
 
 @dataclass
@@ -264,7 +265,7 @@ class DetectionService:
             return []
         rows = matches.join(context, on="event.id", how="left")
         alerts = []
-        for rule_id, event_id, matched, ts, host, user in rows.select(
+        for rule_id, event_id, matched, ts, host, user, source, position in rows.select(
             "rule_id", "event.id", "matched", *_CONTEXT[1:]
         ).iter_rows():
             info = self._info[rule_id]
@@ -275,7 +276,7 @@ class DetectionService:
                     title=info.title,
                     level=info.level,
                     tags=info.tags,
-                    event_ids=[event_id],
+                    evidence=[Evidence(event_id, ts, source, position)],
                     fields=[(str(k), None if v is None else str(v)) for k, v in fields.items()],
                     first_seen=ts,
                     last_seen=ts,
@@ -287,8 +288,7 @@ class DetectionService:
         return alerts
 
     def _hit_alert(self, hit: CorrelationHit, context: pl.DataFrame) -> Alert:
-        ids = list(hit.event_ids)
-        known = context.filter(pl.col("event.id").is_in(ids))
+        known = context.filter(pl.col("event.id").is_in(list(hit.event_ids)))
         host = user = None
         if known.height:
             first = known.row(0, named=True)
@@ -299,7 +299,8 @@ class DetectionService:
             title=hit.info.title,
             level=hit.info.level,
             tags=hit.info.tags,
-            event_ids=ids,
+            evidence=hit.evidence,
+            events=hit.events,
             fields=fields,
             first_seen=hit.first,
             last_seen=hit.last,

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from garde.core.alerts import LEVELS, Alert, level_rank
+from garde.core.alerts import LEVELS, Alert, Evidence, level_rank
 from garde.service.detect import EVENTS_PER_ALERT, HuntResult
 
 MAX_ALERTS_IN_REPORT = 2_000
@@ -42,16 +42,31 @@ TIMELINE_COLUMNS = (
     "host",
     "user",
     "attack",
+    "source",
+    "position",
     "events",
     "key_event_id",
     "fields",
+    "evidence",
+    "more_events",
     "alert_id",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def evidence_record(e: Evidence) -> dict[str, Any]:
+    """Where one cited event is: its id, time, source and position there."""
+    return {
+        "event_id": e.event_id,
+        "time": e.time.isoformat() if e.time else None,
+        "source": e.source,
+        "position": e.position,
+    }
+
+
 def alert_record(alert: Alert) -> dict[str, Any]:
-    """One alert as a flat record for the timeline."""
+    """One alert as a flat record for the timeline; source and position are the key event's."""
+    key = alert.evidence[0] if alert.evidence else Evidence("")
     return {
         "first_seen": alert.first_seen.isoformat(),
         "last_seen": alert.last_seen.isoformat(),
@@ -62,9 +77,13 @@ def alert_record(alert: Alert) -> dict[str, Any]:
         "host": alert.host or "",
         "user": alert.user or "",
         "attack": " ".join(alert.attack_ids),
-        "events": len(alert.event_ids),
+        "source": key.source or "",
+        "position": "" if key.position is None else key.position,
+        "events": alert.event_count,
         "key_event_id": alert.key_event_id,
         "fields": orjson.dumps(dict(alert.fields)).decode(),
+        "evidence": orjson.dumps([evidence_record(e) for e in alert.evidence]).decode(),
+        "more_events": alert.more_events,
         "alert_id": alert.id,
     }
 
@@ -83,6 +102,9 @@ def write_timeline(alerts: Sequence[Alert], path: Path) -> None:
         for a in ordered:
             record = alert_record(a)
             record["fields"] = dict(a.fields)
+            key = a.evidence[0] if a.evidence else Evidence("")
+            record["source"], record["position"] = key.source, key.position
+            record["evidence"] = [evidence_record(e) for e in a.evidence]
             record["event_ids"] = list(a.event_ids)
             record["tags"] = list(a.tags)
             out.write(orjson.dumps(record) + b"\n")

@@ -3,6 +3,10 @@
 Implements ``AlertStore`` and ``RuleSettingsStore`` (garde.core.alerts). Alerts are unique on
 (rule id, key event id), so re-running a hunt or replaying a batch adds nothing. Every
 statement is built with SQLAlchemy expressions: values always travel as bound parameters.
+
+Schema versions (``PRAGMA user_version``): 0, the first; 1, alerts keep their evidence (each
+cited event's time, source and position, and how many more there were). Opening a database
+upgrades it in place; its alerts of version 0 cite their events by id only.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert
 
-from garde.core.alerts import LEVELS, Alert, Exclusion
+from garde.core.alerts import LEVELS, Alert, Evidence, Exclusion
+from garde.core.errors import StoreUnavailableError
 
 metadata = MetaData()
 
@@ -50,7 +55,7 @@ alerts = Table(
     Column("level_rank", Integer, nullable=False),
     Column("kind", String(20), nullable=False),
     Column("tags", Text, nullable=False),  # JSON list
-    Column("event_ids", Text, nullable=False),  # JSON list
+    Column("event_ids", Text, nullable=False),  # JSON list (version 0 kept only these)
     Column("fields", Text, nullable=False),  # JSON list of [name, value]
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False, index=True),
@@ -58,6 +63,10 @@ alerts = Table(
     Column("user", Text),
     Column("description", Text, nullable=False, default=""),
     Column("created", DateTime(timezone=True), nullable=False),
+    # Version 1, last as ALTER TABLE adds them: [event id, time, source, position] per cited event
+    # (NULL for alerts stored by version 0), and how many events were not cited.
+    Column("evidence", Text),
+    Column("more_events", Integer, nullable=False, server_default="0"),
     UniqueConstraint("rule_id", "key_event_id", name="uq_alert_rule_event"),
 )
 
@@ -82,6 +91,12 @@ exclusions = Table(
 )
 
 _INSERT_CHUNK = 500  # rows per INSERT: SQLite caps bound parameters per statement
+SCHEMA_VERSION = 1
+# Columns added since version 0, as ALTER TABLE adds them to a database of an older version.
+_ADDED_COLUMNS = (
+    ("alerts", "evidence", "TEXT"),
+    ("alerts", "more_events", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def _utc(value: datetime) -> datetime:
@@ -96,7 +111,7 @@ class SQLiteAppStore:
         url = "sqlite://" if str(path) == ":memory:" else f"sqlite:///{Path(path)}"
         self.engine: Engine = create_engine(url)
         event.listen(self.engine, "connect", _pragmas)
-        metadata.create_all(self.engine)
+        _upgrade(self.engine, str(path))
 
     # -- alerts ------------------------------------------------------------------------
 
@@ -126,6 +141,11 @@ class SQLiteAppStore:
             query = query.where(alerts.c.level_rank >= LEVELS.index(min_level))
         with self.engine.connect() as con:
             return [_alert(row._mapping) for row in con.execute(query)]
+
+    def get(self, alert_id: str) -> Alert | None:
+        with self.engine.connect() as con:
+            row = con.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+        return _alert(row._mapping) if row is not None else None
 
     def count(self) -> int:
         with self.engine.connect() as con:
@@ -186,6 +206,25 @@ class SQLiteAppStore:
         self.engine.dispose()
 
 
+def _upgrade(engine: Engine, name: str) -> None:
+    """Bring a database to SCHEMA_VERSION: the tables it lacks, then the columns added since.
+    Each step checks what is there, so an upgrade cut short resumes on the next open."""
+    with engine.begin() as con:
+        version = int(con.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailableError(
+                f"the application database {name} was written by a newer Garde (schema version {version}; "
+                f"this one knows up to {SCHEMA_VERSION}): upgrade Garde"
+            )
+        metadata.create_all(con)
+        for table, column, ddl in _ADDED_COLUMNS:
+            present = {row[1] for row in con.exec_driver_sql(f"PRAGMA table_info({table})")}
+            if column not in present:  # names from the constant above, never from input
+                con.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+        if version < SCHEMA_VERSION:
+            con.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+
+
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (the UI) do not block the detector
@@ -205,6 +244,8 @@ def _row(a: Alert, now: datetime) -> dict[str, Any]:
         "kind": a.kind,
         "tags": orjson.dumps(list(a.tags)).decode(),
         "event_ids": orjson.dumps(list(a.event_ids)).decode(),
+        "evidence": orjson.dumps([[e.event_id, e.time, e.source, e.position] for e in a.evidence]).decode(),
+        "more_events": a.more_events,
         "fields": orjson.dumps([list(f) for f in a.fields]).decode(),
         "first_seen": a.first_seen,
         "last_seen": a.last_seen,
@@ -222,7 +263,8 @@ def _alert(row: Any) -> Alert:
         title=row["title"],
         level=row["level"],
         tags=tuple(orjson.loads(row["tags"])),
-        event_ids=tuple(orjson.loads(row["event_ids"])),
+        evidence=_evidence(row["evidence"], row["event_ids"]),
+        more_events=int(row["more_events"] or 0),
         fields=tuple((str(k), None if v is None else str(v)) for k, v in orjson.loads(row["fields"])),
         first_seen=_utc(row["first_seen"]),
         last_seen=_utc(row["last_seen"]),
@@ -230,4 +272,13 @@ def _alert(row: Any) -> Alert:
         user=row["user"],
         kind=row["kind"],
         description=row["description"],
+    )
+
+
+def _evidence(evidence: str | None, event_ids: str) -> tuple[Evidence, ...]:
+    if evidence is None:  # an alert stored by schema version 0: the ids only
+        return tuple(Evidence(str(i)) for i in orjson.loads(event_ids))
+    return tuple(
+        Evidence(str(i), datetime.fromisoformat(t) if t else None, source, position)
+        for i, t, source, position in orjson.loads(evidence)
     )

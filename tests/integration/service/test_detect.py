@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from garde.core.alerts import Exclusion
+from garde.core.alerts import Evidence, Exclusion
 from garde.core.batch import BatchBuilder
 from garde.core.fakes import InMemoryAlertStore, InMemoryEventStore
 from garde.core.schema import FIELD_NAMES
@@ -114,6 +114,27 @@ def test_process_makes_stores_and_deduplicates_alerts() -> None:
     assert store.count() == 1
 
 
+def test_a_rule_alert_cites_its_event_source_position_and_time() -> None:
+    frame = batch([{"winlog.channel": "System", "winlog.event_id": "1"}, vss(minutes=3)])
+    frame = frame.with_columns(pl.lit(r"\\fs\logs\sysmon.evtx").alias("log.file.path"))
+    (alert,) = DetectionService(engine(), InMemoryAlertStore()).process(frame)
+    assert alert.evidence == (Evidence(frame["event.id"][1], T0 + timedelta(minutes=3), r"\\fs\logs\sysmon.evtx", 1),)
+
+
+def test_a_correlation_alert_cites_every_event_of_its_window_across_batches() -> None:
+    service = DetectionService(engine(), InMemoryAlertStore())
+    first = batch([failed("a", 0), failed("b", 1)]).with_columns(pl.lit("/logs/dc1.ndjson").alias("log.file.path"))
+    assert service.process(first) == []
+    second = batch([failed("c", 2)]).with_columns(pl.lit("/logs/dc2.ndjson").alias("log.file.path"))
+    (spray,) = service.process(second)
+    assert [(e.source, e.position, e.time) for e in spray.evidence] == [
+        ("/logs/dc2.ndjson", 0, T0 + timedelta(minutes=2)),  # the key event: it completed the spray
+        ("/logs/dc1.ndjson", 0, T0),
+        ("/logs/dc1.ndjson", 1, T0 + timedelta(minutes=1)),
+    ]
+    assert spray.event_count == 3
+
+
 def test_nothing_matches_is_quick_and_empty() -> None:
     service = DetectionService(engine(), InMemoryAlertStore())
     assert service.process(batch([{"winlog.channel": "System", "winlog.event_id": "1"}])) == []
@@ -185,6 +206,14 @@ def test_hunt_files_does_not_store_events_and_keeps_the_events_behind(tmp_path: 
     assert sum(done) == log.stat().st_size
     for a in result.alerts:
         assert a.key_event_id in result.events
+        assert {e.source for e in a.evidence} == {str(log)}  # the file, to open the record in
+    positions = sorted((a.kind, [e.position for e in a.evidence]) for a in result.alerts)
+    assert positions == [("correlation", [4, 2, 3]), ("rule", [1])]  # line numbers, key event first
+    assert all(
+        e.event_id in result.events and result.events[e.event_id]["log.offset"] == e.position
+        for a in result.alerts
+        for e in a.evidence
+    )
     again = service.hunt_files([str(log)])
     assert len(again.alerts) == 1  # the spray group is quiet for one timespan: same events
     assert again.stored == 0

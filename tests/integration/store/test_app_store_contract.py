@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from garde.core.alerts import Alert, AlertStore, Exclusion, RuleSettingsStore
+from garde.core.alerts import Alert, AlertStore, Evidence, Exclusion, RuleSettingsStore
 from garde.core.fakes import InMemoryAlertStore, InMemoryRuleSettings
 from garde.store.sqlite_app import SQLiteAppStore
 
@@ -38,7 +38,8 @@ def alert(rule: str, event: str, level: str = "high", minutes: int = 0) -> Alert
         title=f"rule {rule}",
         level=level,
         tags=["attack.impact", "attack.t1490"],
-        event_ids=[event, "other"],
+        evidence=[Evidence(event, T0, "/logs/backup.evtx", 42), Evidence("other", T0, None, None)],
+        events=250,
         fields=[("CommandLine", "wbadmin delete catalog -quiet"), ("absent", None)],
         first_seen=T0,
         last_seen=T0 + timedelta(minutes=minutes),
@@ -65,6 +66,21 @@ def test_alerts_list_newest_first_and_filtered(stores: Stores) -> None:
     assert [a.key_event_id for a in store.list(rule_id="r2")] == ["e1"]
     assert len(store.list(limit=2)) == 2
     assert store.list(rule_id="nope") == []
+
+
+def test_alerts_keep_their_evidence(stores: Stores) -> None:
+    stores.alerts.add([alert("r1", "e1")])
+    (stored,) = stores.alerts.list()
+    assert stored.evidence == (Evidence("e1", T0, "/logs/backup.evtx", 42), Evidence("other", T0, None, None))
+    assert stored.more_events == 248
+
+
+def test_get_an_alert_by_id(stores: Stores) -> None:
+    wanted = alert("r1", "e1")
+    stores.alerts.add([wanted, alert("r2", "e2")])
+    assert stores.alerts.get(wanted.id) == wanted
+    assert stores.alerts.get("0" * 32) is None
+    assert stores.alerts.get("' OR 1=1 --") is None
 
 
 def test_rule_settings(stores: Stores) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from garde.core.alerts import Alert, Exclusion
-from garde.store.sqlite_app import SQLiteAppStore
+import pytest
+
+from garde.core.alerts import Alert, Evidence, Exclusion
+from garde.core.errors import StoreUnavailableError
+from garde.store.sqlite_app import SCHEMA_VERSION, SQLiteAppStore
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 
@@ -78,3 +82,75 @@ def test_exclusions() -> None:
     assert store.remove_exclusion(saved.id)
     assert not store.remove_exclusion(saved.id)
     assert [e.rule_id for e in store.exclusions()] == ["*"]
+
+
+# The schema the previous Garde (before alerts kept their evidence) created, as SQLite stored it.
+PREVIOUS_SCHEMA = """
+CREATE TABLE alerts (
+    id VARCHAR(32) NOT NULL, rule_id VARCHAR(200) NOT NULL, key_event_id VARCHAR(64) NOT NULL,
+    title TEXT NOT NULL, level VARCHAR(20) NOT NULL, level_rank INTEGER NOT NULL, kind VARCHAR(20) NOT NULL,
+    tags TEXT NOT NULL, event_ids TEXT NOT NULL, fields TEXT NOT NULL, first_seen DATETIME NOT NULL,
+    last_seen DATETIME NOT NULL, host TEXT, user TEXT, description TEXT NOT NULL, created DATETIME NOT NULL,
+    PRIMARY KEY (id), CONSTRAINT uq_alert_rule_event UNIQUE (rule_id, key_event_id)
+);
+CREATE INDEX ix_alerts_last_seen ON alerts (last_seen);
+CREATE TABLE rule_settings (
+    rule_id VARCHAR(200) NOT NULL, enabled BOOLEAN NOT NULL, changed DATETIME NOT NULL, PRIMARY KEY (rule_id)
+);
+CREATE TABLE exclusions (
+    id INTEGER NOT NULL, rule_id VARCHAR(200) NOT NULL, "where" TEXT NOT NULL, owner TEXT NOT NULL,
+    reason TEXT NOT NULL, expires DATE, created DATETIME NOT NULL, PRIMARY KEY (id)
+);
+CREATE INDEX ix_exclusions_rule_id ON exclusions (rule_id);
+INSERT INTO alerts VALUES ('a1', 'r1', 'k1', 'Old alert', 'high', 3, 'correlation', '["attack.t1490"]',
+    '["k1", "k2"]', '[["count", "2"]]', '2026-11-29 08:00:00.000000', '2026-11-29 08:05:00.000000',
+    'SRV-1', 'bob', '', '2026-11-29 09:00:00.000000');
+INSERT INTO rule_settings VALUES ('r9', 0, '2026-11-29 09:00:00.000000');
+"""
+
+
+def previous_database(path: Path) -> Path:
+    with sqlite3.connect(path) as con:
+        con.executescript(PREVIOUS_SCHEMA)
+    con.close()
+    return path
+
+
+def test_a_database_of_the_previous_version_is_upgraded_and_keeps_its_alerts(tmp_path: Path) -> None:
+    path = previous_database(tmp_path / "garde.sqlite")
+    store = SQLiteAppStore(path)
+    (old,) = store.list()
+    assert (old.id, old.title, old.kind, old.user) == ("a1", "Old alert", "correlation", "bob")
+    assert old.evidence == (Evidence("k1"), Evidence("k2"))  # the ids it had; no source was kept then
+    assert old.more_events == 0
+    assert store.disabled_rules() == {"r9"}
+    new = alert("r1", "e1")
+    assert store.add([new]) == [new]
+    assert store.get(new.id) == new
+    store.close()
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    con.close()
+    reopened = SQLiteAppStore(path)  # upgrading again is a no-op
+    assert reopened.count() == 2
+    reopened.close()
+
+
+def test_an_upgrade_cut_short_resumes(tmp_path: Path) -> None:
+    path = previous_database(tmp_path / "garde.sqlite")
+    with sqlite3.connect(path) as con:  # the first column added, then the process died
+        con.execute("ALTER TABLE alerts ADD COLUMN evidence TEXT")
+    con.close()
+    store = SQLiteAppStore(path)
+    assert store.list()[0].evidence == (Evidence("k1"), Evidence("k2"))
+    store.close()
+
+
+def test_a_database_of_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "garde.sqlite"
+    SQLiteAppStore(path).close()
+    with sqlite3.connect(path) as con:
+        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.close()
+    with pytest.raises(StoreUnavailableError, match="newer"):
+        SQLiteAppStore(path)

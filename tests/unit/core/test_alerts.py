@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from garde.core.alerts import Alert, alert_id
+from garde.core.alerts import MAX_EVIDENCE, Alert, Evidence, alert_id
 from garde.core.batch import BatchBuilder
 from garde.core.filter_match import filter_mask
 from garde.core.filters import parse_filter
@@ -44,6 +44,46 @@ def test_alert_is_frozen() -> None:
     a = make()
     with pytest.raises(AttributeError):
         a.level = "low"  # type: ignore[misc]
+
+
+def test_an_alert_cites_its_events_at_most_max_evidence_and_counts_the_rest() -> None:
+    cited = [Evidence(f"e{i}", T0, "/logs/dc1.evtx", 100 + i) for i in range(MAX_EVIDENCE + 5)]
+    a = Alert.make(
+        rule_id="r",
+        title="t",
+        level="high",
+        tags=[],
+        evidence=cited,
+        events=MAX_EVIDENCE + 30,
+        fields=[],
+        first_seen=T0,
+        last_seen=T0,
+    )
+    assert a.evidence == tuple(cited[:MAX_EVIDENCE])
+    assert a.more_events == 30
+    assert a.event_count == MAX_EVIDENCE + 30
+    assert a.key_event_id == "e0"
+    assert a.event_ids[:2] == ("e0", "e1")
+    assert a.id == alert_id("r", "e0")
+
+
+def test_an_alert_made_from_ids_only_cites_them_without_source() -> None:
+    a = make(event="k")
+    assert a.evidence == (Evidence("k"),)
+    assert (a.evidence[0].source, a.evidence[0].position, a.evidence[0].time) == (None, None, None)
+    assert (a.more_events, a.event_count) == (0, 1)
+    with pytest.raises(ValueError, match="not both"):
+        Alert.make(
+            rule_id="r",
+            title="t",
+            level="high",
+            tags=[],
+            event_ids=["k"],
+            evidence=[Evidence("k")],
+            fields=[],
+            first_seen=T0,
+            last_seen=T0,
+        )
 
 
 def frame(events: list[dict[str, object]]) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from garde.core.alerts import Alert
+from garde.core.alerts import Alert, Evidence
 from garde.service.detect import DetectionStats, HuntResult
 from garde.service.hunt_report import chart, render_report, write_timeline
 
@@ -116,3 +116,69 @@ def test_jsonl_timeline(tmp_path: Path) -> None:
     assert line["event_ids"] == ["k", "a", "b"]
     assert line["user"] == "=cmd|'/C calc'!A0"  # JSON is data, not a spreadsheet: kept as is
     assert line["tags"] == ["attack.t1490"]
+
+
+def correlation(n: int) -> Alert:
+    """A correlation alert over ``n`` events; the third is missing from the kept events."""
+    cited = [
+        Evidence(f"c{i}", T0 + timedelta(seconds=i), f"/logs/{HOSTILE}/dc{i % 2}.evtx", 4000 + i) for i in range(n)
+    ]
+    return alert(7, event_ids=(), evidence=cited[:20], events=n, kind="correlation")
+
+
+def test_csv_timeline_cites_the_source_and_position_of_each_event(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    write_timeline([correlation(25)], path)
+    (row,) = rows_of(path)
+    assert row["source"] == f"/logs/{HOSTILE}/dc0.evtx"  # the key event's
+    assert row["position"] == "4000"
+    assert row["events"] == "25"
+    cited = orjson.loads(row["evidence"])
+    assert cited[1] == {
+        "event_id": "c1",
+        "time": (T0 + timedelta(seconds=1)).isoformat(),
+        "source": f"/logs/{HOSTILE}/dc1.evtx",
+        "position": 4001,
+    }
+    assert len(cited) == 20
+    assert row["more_events"] == "5"
+
+
+def test_csv_timeline_defuses_a_source_that_looks_like_a_formula(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    write_timeline([alert(1, event_ids=(), evidence=[Evidence("k", T0, "=HYPERLINK(x)", 3)])], path)
+    assert rows_of(path)[0]["source"] == "'=HYPERLINK(x)"
+
+
+def test_jsonl_timeline_cites_each_event(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    write_timeline([correlation(25)], path)
+    (line,) = [orjson.loads(x) for x in path.read_bytes().splitlines()]
+    assert (line["source"], line["position"], line["events"], line["more_events"]) == (
+        f"/logs/{HOSTILE}/dc0.evtx",
+        4000,
+        25,
+        5,
+    )
+    assert [e["position"] for e in line["evidence"]] == list(range(4000, 4020))
+    assert line["event_ids"] == [f"c{i}" for i in range(20)]
+
+
+def test_report_lists_each_alerts_evidence_with_file_and_position_escaped() -> None:
+    hunt = result([correlation(25)])
+    hunt.events.update(
+        {f"c{i}": {**hunt.events["c0"], "event.id": f"c{i}", "log.offset": 4000 + i} for i in range(20) if i != 2}
+    )
+    html = render_report(hunt, rules_loaded=1, rules_refused=0, sources=["x"])
+    evidence = html[html.index("<details") :]
+    assert HOSTILE not in evidence
+    assert "/logs/&lt;script&gt;alert(1)&lt;/script&gt;" in evidence
+    assert "dc1.evtx" in evidence
+    assert ">4001<" in evidence  # the record's position, in its own cell
+    assert ">4002<" in evidence  # cited even though its event was not kept for the report
+    assert "5 more events" in evidence
+    assert "garde alerts show" in evidence
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))

@@ -47,19 +47,21 @@ from sigma.correlations import (
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
+from garde.core.alerts import MAX_EVIDENCE, Evidence
 from garde.core.schema import FIELD_NAMES
 from garde.detect.sigma.fields import COLUMN, decode_original, original_keys, sources
 from garde.detect.sigma.ir import CorrelationRule, RuleError, RuleInfo
 from garde.detect.sigma.pipeline import EVENT_DATA, GENERIC_TO_ECS, WINDOWS_SYSTEM_FIELDS
 
-MAX_EVENT_IDS = 200  # event ids kept on one hit; the count says how many there were
 _T = SigmaCorrelationType
 _OP = SigmaCorrelationConditionOperator
 _MONOTONE: dict[_OP, Callable[[int, float], bool]] = {
     _OP.GTE: lambda n, k: n >= k,
     _OP.GT: lambda n, k: n > k,
 }
-Entry = tuple[int, int, str, str, str | None]  # (time µs, arrival seq, event id, rule id, value)
+# (time µs, arrival seq, event id, rule id, value, source, position): the source and position
+# travel with the entry, as a hit cites events of earlier batches that are gone by then.
+Entry = tuple[int, int, str, str, str | None, str | None, int | None]
 GroupKey = tuple[str | None, ...]
 
 
@@ -71,11 +73,16 @@ class CorrelationHit:
     kind: str
     group: tuple[tuple[str, str | None], ...]
     key_event_id: str  # the event that completed the condition
-    event_ids: tuple[str, ...]  # events of the window, in time order (at most MAX_EVENT_IDS)
+    evidence: tuple[Evidence, ...]  # the key event, then the rest of the window in time order (bounded)
+    events: int  # events in the window, cited or not
     first: datetime
     last: datetime
     count: int  # events, distinct values or distinct rules, as the type counts
     rule_ids: tuple[str, ...]  # base rules seen in the window
+
+    @property
+    def event_ids(self) -> tuple[str, ...]:
+        return tuple(e.event_id for e in self.evidence)
 
 
 @dataclass
@@ -174,6 +181,9 @@ class CorrelationEngine:
             times = _micros(rows["@timestamp"])
             rule_ids = rows["rule_id"].to_list()
             event_ids = rows["event.id"].to_list()
+            positions = rows["log.offset"].to_list()
+            shared: dict[str, str] = {}  # one string per source path, not one per entry
+            paths = [None if p is None else shared.setdefault(p, p) for p in rows["log.file.path"].to_list()]
             for spec in self.specs:
                 if spec.info.id in disabled:
                     continue
@@ -188,7 +198,8 @@ class CorrelationEngine:
                     if spec.value_field and value is None:
                         continue  # value_count counts present values only
                     group = self._group(spec, key)
-                    if self._add(spec, group, (t, self._next(), event_ids[i], rule_id, value)):
+                    entry = (t, self._next(), event_ids[i], rule_id, value, paths[i], positions[i])
+                    if self._add(spec, group, entry):
                         touched[key] = group
                 for key, group in touched.items():
                     hits.extend(self._fire(spec, key, group))
@@ -330,13 +341,14 @@ def _negates(node: CorrelationConditionItem | SigmaRuleReference) -> bool:
 
 def _hit(spec: _Spec, key: GroupKey, window: list[Entry], count: int) -> CorrelationHit:
     key_event = window[-1]
-    ids = [key_event[2]] + [e[2] for e in window[:-1]]
+    cited = [key_event, *window[:-1][: MAX_EVIDENCE - 1]]
     return CorrelationHit(
         info=spec.info,
         kind=str(spec.kind.name).lower(),
         group=tuple(zip(spec.group_by, key, strict=True)),
         key_event_id=key_event[2],
-        event_ids=tuple(ids[:MAX_EVENT_IDS]),
+        evidence=tuple(Evidence(e[2], _datetime(e[0]), e[5], e[6]) for e in cited),
+        events=len(window),
         first=_datetime(window[0][0]),
         last=_datetime(key_event[0]),
         count=count,

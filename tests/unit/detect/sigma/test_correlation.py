@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import polars as pl
 import pytest
 from helpers import T0, batch
 
+from garde.core.alerts import MAX_EVIDENCE, Evidence
 from garde.detect.sigma import SigmaEngine
 from garde.detect.sigma.correlation import CorrelationEngine, CorrelationHit
 
@@ -112,6 +114,32 @@ def test_event_count_fires_at_threshold_per_group() -> None:
     assert hit.first == T0
     assert hit.last == T0 + timedelta(minutes=2)
     assert hit.info.id == "20000000-0000-0000-0000-000000000001"
+
+
+def test_a_hit_cites_each_event_with_its_source_position_and_time_across_batches() -> None:
+    run = Runner(EVENT_COUNT)
+    first = batch([security(4625, 0), security(4625, 1)]).with_columns(pl.lit("/logs/dc1.evtx").alias("log.file.path"))
+    assert run.correlator.process(first, run.engine.evaluate(first)) == []
+    second = batch([security(4625, 2)]).with_columns(pl.lit("/logs/dc2.evtx").alias("log.file.path"))
+    (hit,) = run.correlator.process(second, run.engine.evaluate(second))
+    ids = [*second["event.id"], *first["event.id"]]  # the key event (the one that completed it) first
+    assert hit.evidence == (
+        Evidence(ids[0], T0 + timedelta(minutes=2), "/logs/dc2.evtx", 0),
+        Evidence(ids[1], T0, "/logs/dc1.evtx", 0),
+        Evidence(ids[2], T0 + timedelta(minutes=1), "/logs/dc1.evtx", 1),
+    )
+    assert hit.event_ids == tuple(ids)
+    assert hit.events == 3
+
+
+def test_a_hit_over_many_events_cites_the_first_ones_and_counts_them_all() -> None:
+    many = MAX_EVIDENCE + 50
+    run = Runner(correlation("event_count", f"  group-by: [TargetUserName]\n  condition: {{gte: {many}}}"))
+    (hit,) = run.feed([security(4625, i / 1000) for i in range(many)])
+    assert len(hit.evidence) == MAX_EVIDENCE
+    assert hit.events == many
+    assert hit.evidence[0].event_id == hit.key_event_id
+    assert hit.evidence[0].position == many - 1
 
 
 def test_event_count_respects_timespan_across_batches() -> None:
