@@ -1,7 +1,7 @@
 """``garde serve`` started for real and probed with loopback sockets: no API schema, security
 headers, one log line per malformed request, half-sent requests closed, connections capped.
 
-Every wait is a bounded loop; the server runs with short limits set for the test (1 s to send
+Every wait is a bounded loop; the server runs with short limits set for the test (2 s to send
 a request, 6 connections) through its GARDE_* settings.
 """
 
@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 GARDE = Path(sys.executable).with_name("garde")
-REQUEST_TIMEOUT = 1.0
+REQUEST_TIMEOUT = 2.0
 MAX_CONNECTIONS = 6
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -140,6 +140,7 @@ def test_every_response_carries_the_security_headers(server: Server) -> None:
         b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nabGARBAGE\r\n\r\n",
         b"NOT HTTP AT ALL\r\n\r\n",
         b"GET /health HTTP/1.1\r\nBad Header Line\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n",  # a head over h11's 16 KiB
     ],
 )
 def test_a_malformed_request_is_one_log_line_with_the_peer_and_reason(server: Server, request_bytes: bytes) -> None:
