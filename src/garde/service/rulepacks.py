@@ -28,8 +28,6 @@ from typing import Protocol
 import httpx
 
 from garde.core.errors import InputError
-from garde.detect.sigma.packs import UnsafePack, rule_members
-from garde.detect.sigma.rulefile import RuleFileError, read_documents
 
 MAX_REDIRECTS = 5
 CHECKSUM_MAX_BYTES = 4096
@@ -248,11 +246,20 @@ def _pack_name(path: str) -> str:
 
 def _check_pack(path: Path) -> tuple[int, list[str]]:
     """(usable rule files, "member: reason" of each refused one); DownloadError refuses the pack."""
+    # Imported here: garde.detect.sigma loads pySigma (~1 s), which listing packs does not need.
+    from garde.detect.sigma.packs import UnsafePack, rule_members
+    from garde.detect.sigma.rulefile import RuleFileError, read_documents
+
     rules = 0
     refused: list[str] = []
     try:
         for member in rule_members(path, strict_paths=True):
-            reason = member.refused or _rule_file_problem(member.data)
+            reason = member.refused
+            if not reason:
+                try:
+                    read_documents(member.data)  # the checks the loader will make
+                except RuleFileError as error:
+                    reason = str(error)
             if reason:
                 refused.append(f"{member.name}: {reason}")
             else:
@@ -266,11 +273,3 @@ def _check_pack(path: Path) -> tuple[int, list[str]]:
     if rules == 0:
         raise DownloadError("the zip holds no Sigma rule (.yml); nothing installed")
     return rules, refused
-
-
-def _rule_file_problem(content: bytes) -> str:
-    try:
-        read_documents(content)
-    except RuleFileError as error:
-        return str(error)
-    return ""
