@@ -21,6 +21,15 @@ class Settings(BaseModel):
     ingest_workers: int = Field(0, ge=0, description="Processes used to parse files in parallel (0: one per core).")
     host: str = Field("127.0.0.1", description="Address `garde serve` listens on.")
     port: int = Field(8610, ge=1, le=65535, description="Port `garde serve` listens on.")
+    serve_request_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a client has to send a whole request (headers and body) to `garde serve`; "
+        "slower ones are closed (slowloris).",
+    )
+    serve_max_connections: int = Field(
+        100, ge=1, description="Most connections `garde serve` keeps open at once; more get a 503 and are closed."
+    )
     rules_url: str = Field(
         "https://github.com/SigmaHQ/sigma/releases/latest/download/sigma_core.zip",
         description="Where `garde rules update` downloads the Sigma rule pack (https; its SHA-256 is checked).",

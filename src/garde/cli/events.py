@@ -142,13 +142,13 @@ def serve(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Run Garde's long-running service (for now: the health endpoint)."""
-    import uvicorn
-
-    from garde.api.app import create_api
+    from garde.api.server import is_loopback, serve
 
     settings = settings_from(data_dir, host=host, port=port)
     console.print(f"Garde listening on http://{settings.host}:{settings.port} (health: /health)")
-    uvicorn.run(create_api(settings), host=settings.host, port=settings.port, log_level="warning")
+    if not is_loopback(settings.host):
+        console.print(Text(f"warning: {settings.host} is reachable from the network, not only from this machine"))
+    serve(settings)
 
 
 def schema(

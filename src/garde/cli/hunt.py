@@ -15,6 +15,7 @@ from rich.text import Text
 
 from garde.bootstrap import build_app, build_detection
 from garde.cli.events import DataDir, settings_from
+from garde.cli.refusals import warn_refused_files
 from garde.core.alerts import LEVELS
 from garde.core.errors import InputError
 
@@ -86,6 +87,7 @@ def hunt(
     finally:
         detection.close()
     _summary(result, detection.report.loaded, detection.report.refused, keep_alerts, seconds)
+    warn_refused_files(detection.report)
     for written in (timeline, report):
         if written is not None:
             console.print(Text(f"wrote {written}"))

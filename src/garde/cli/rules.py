@@ -14,6 +14,7 @@ from rich.text import Text
 from garde.bootstrap import build_correlator, build_rules_admin, load_engine
 from garde.cli.events import DataDir, settings_from
 from garde.cli.output import OutputFormat, print_frame
+from garde.cli.refusals import warn_refused_files, warn_refused_members
 from garde.core.alerts import Exclusion
 from garde.core.errors import InputError
 from garde.core.filters import parse_filter
@@ -54,6 +55,7 @@ def list_rules(
         schema={k: pl.String for k in ("id", "title", "level", "status", "kind", "enabled", "source")},
     ).sort("source", "title")
     print_frame(frame, output, console, title=f"{frame.height} rules ({report.refused} refused)")
+    warn_refused_files(report)
 
 
 @rules_app.command()
@@ -191,6 +193,7 @@ def update(
     finally:
         admin.close()
     console.print(Text(f"installed {pack.name}: {pack.rules:,} rule files, sha256 {pack.sha256}"))
+    warn_refused_members(pack.refused)
 
 
 @rules_app.command()
@@ -206,6 +209,7 @@ def install(
     finally:
         admin.close()
     console.print(Text(f"installed {installed.name}: {installed.rules:,} rule files, sha256 {installed.sha256}"))
+    warn_refused_members(installed.refused)
 
 
 @rules_app.command()

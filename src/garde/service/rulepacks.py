@@ -1,7 +1,11 @@
 """Sigma rule packs: download a release zip, check its SHA-256, install it beside the others.
 
 A pack is kept as the zip itself (the rule loader reads zip members directly, so nothing is
-extracted and no archive path can escape the folder) with a JSON manifest beside it.
+extracted and no archive path can escape the folder) with a JSON manifest beside it. Before it
+is installed the zip is judged from its central directory (``detect/sigma/packs.py``: no zip
+bomb, no repeated or overlapping entry, no symbolic link, absolute or ``..`` path: any of these
+refuses the pack), then each rule file is read under a size cap and checked as the loader will
+(``rulefile.py``): a bad one is refused and listed, the others are installed.
 
 Outbound HTTP is deliberately narrow: https only (plain http only to 127.0.0.1, and only when
 a setting allows it, for tests); redirects are followed by hand and only to the same host or
@@ -16,7 +20,6 @@ import json
 import os
 import re
 import tempfile
-import zipfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,12 +31,10 @@ from garde.core.errors import InputError
 
 MAX_REDIRECTS = 5
 CHECKSUM_MAX_BYTES = 4096
-UNPACKED_RATIO = 20  # refuse zips that would unpack to more than 20x their size (zip bombs)
 # GitHub serves release assets from another host; the checksum still guards the content.
 REDIRECT_HOSTS = {
     "github.com": frozenset({"objects.githubusercontent.com", "release-assets.githubusercontent.com"}),
 }
-RULE_SUFFIXES = (".yml", ".yaml")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -62,8 +63,9 @@ class InstalledPack:
     sha256: str
     source: str
     installed: str  # ISO time, UTC
-    rules: int  # rule files in the zip
+    rules: int  # rule files in the zip that passed the checks
     size: int
+    refused: tuple[str, ...] = ()  # "member: reason" of each rule file refused at install
 
 
 class RulePackService:
@@ -90,8 +92,10 @@ class RulePackService:
         packs = []
         for manifest in sorted(self.rules_dir.glob("*.json")):
             try:
-                packs.append(InstalledPack(**json.loads(manifest.read_text())))
-            except (OSError, ValueError, TypeError):
+                data = json.loads(manifest.read_text())
+                data["refused"] = tuple(data.get("refused", ()))
+                packs.append(InstalledPack(**data))
+            except (OSError, ValueError, TypeError, AttributeError):
                 continue  # a manifest we did not write: ignore it
         return packs
 
@@ -139,7 +143,7 @@ class RulePackService:
             tmp.unlink(missing_ok=True)
 
     def _install(self, tmp: Path, name: str, source: str, digest: str) -> InstalledPack:
-        rules = _check_zip(tmp)
+        rules, refused = _check_pack(tmp)
         target = self.rules_dir / f"{name}.zip"
         os.replace(tmp, target)
         pack = InstalledPack(
@@ -150,6 +154,7 @@ class RulePackService:
             installed=datetime.now(UTC).isoformat(timespec="seconds"),
             rules=rules,
             size=target.stat().st_size,
+            refused=tuple(refused),
         )
         (self.rules_dir / f"{name}.json").write_text(json.dumps(asdict(pack), indent=2))
         return pack
@@ -239,20 +244,32 @@ def _pack_name(path: str) -> str:
     return _SAFE_NAME.sub("_", stem).strip("._") or "rules"
 
 
-def _check_zip(path: Path) -> int:
-    """Rule files in the zip; refuses what is not a zip, has no rules, or would unpack too big."""
+def _check_pack(path: Path) -> tuple[int, list[str]]:
+    """(usable rule files, "member: reason" of each refused one); DownloadError refuses the pack."""
+    # Imported here: garde.detect.sigma loads pySigma (~1 s), which listing packs does not need.
+    from garde.detect.sigma.packs import UnsafePack, rule_members
+    from garde.detect.sigma.rulefile import RuleFileError, read_documents
+
+    rules = 0
+    refused: list[str] = []
     try:
-        with zipfile.ZipFile(path) as pack:
-            members = pack.infolist()
-            bad = pack.testzip()
-    except (zipfile.BadZipFile, OSError) as error:
-        raise DownloadError(f"not a usable zip: {error}") from error
-    if bad is not None:
-        raise DownloadError(f"corrupt zip member: {bad}")
-    unpacked = sum(m.file_size for m in members)
-    if unpacked > UNPACKED_RATIO * max(path.stat().st_size, 1):
-        raise DownloadError("refused: the zip would unpack to more than 20 times its size")
-    rules = sum(1 for m in members if not m.is_dir() and m.filename.lower().endswith(RULE_SUFFIXES))
+        for member in rule_members(path, strict_paths=True):
+            reason = member.refused
+            if not reason:
+                try:
+                    read_documents(member.data)  # the checks the loader will make
+                except RuleFileError as error:
+                    reason = str(error)
+            if reason:
+                refused.append(f"{member.name}: {reason}")
+            else:
+                rules += 1
+    except UnsafePack as error:
+        raise DownloadError(f"refused: {error}; nothing installed") from None
+    if rules == 0 and refused:
+        raise DownloadError(
+            f"the zip holds no usable Sigma rule ({len(refused)} refused, first {refused[0]}); nothing installed"
+        )
     if rules == 0:
-        raise DownloadError("the zip holds no Sigma rule (.yml)")
-    return rules
+        raise DownloadError("the zip holds no Sigma rule (.yml); nothing installed")
+    return rules, refused

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-ENGINE_VERSION = "garde-sigma-4"  # bump whenever the IR or the compiler's output changes
+ENGINE_VERSION = "garde-sigma-5"  # bump whenever the IR or the compiler's output changes
 CACHE_FILE = "sigma-compiled.json"
 
 Entry = dict[str, Any]

@@ -1,21 +1,20 @@
 """Rule loading: folders, single files and zip packs -> compiled rules, correlations, errors.
 
-Every file is parsed by pySigma, passed through Garde's field-mapping pipeline and compiled.
-A bad or unsupported rule becomes a RuleError with its reason and loading goes on. Compiled
-files are cached (see ``cache.py``), so a second start only hashes the files.
+Every file is checked (``rulefile.py``: size, UTF-8, YAML shape; zip packs in ``packs.py``),
+parsed by pySigma, passed through Garde's field-mapping pipeline and compiled. A bad or
+unsupported rule, or a refused file, becomes a RuleError with its reason and loading goes on.
+Compiled files are cached (see ``cache.py``), so a second start only hashes the files.
 """
 
 from __future__ import annotations
 
 import time
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError, SigmaRegularExpressionError
@@ -26,9 +25,14 @@ from garde.detect.sigma.cache import RuleCache, entry_key, settings_key
 from garde.detect.sigma.compiler import CompileError, compile_rule, rule_info
 from garde.detect.sigma.ir import CompiledRule, CorrelationRule, RuleError
 from garde.detect.sigma.logsources import UnsupportedLogSource
+from garde.detect.sigma.packs import RULE_SUFFIXES, UnsafePack, rule_members
 from garde.detect.sigma.pipeline import build_pipeline
+from garde.detect.sigma.rulefile import MAX_RULE_FILE_BYTES, RuleFileError, cap_text, one_line, read_documents
 
-RULE_SUFFIXES = (".yml", ".yaml")
+# Reasons that refuse a whole file (or pack, or path), not one rule: listed by `hunt`/`rules list`.
+FILE_REFUSED = "rule file refused"
+PACK_REFUSED = "unreadable rule pack"
+PATH_UNREADABLE = "unreadable path"
 
 
 @dataclass
@@ -47,6 +51,10 @@ class LoadReport:
     @property
     def refused(self) -> int:
         return len(self.errors)
+
+    def refused_files(self) -> list[RuleError]:
+        """The refusals of whole files, packs or paths (not of single rules)."""
+        return [e for e in self.errors if e.category in (FILE_REFUSED, PACK_REFUSED, PATH_UNREADABLE)]
 
     def reasons(self) -> Counter[str]:
         """Refused rules counted by kind of reason."""
@@ -129,7 +137,10 @@ def load_texts(
 
 
 def _sources(paths: Iterable[str | Path], report: LoadReport) -> Iterator[tuple[str, bytes]]:
-    """(source name, bytes) of each rule file under the paths; zip members as ``zip!member``."""
+    """(source name, bytes) of each rule file under the paths; zip members as ``zip!member``.
+
+    Files over the size cap, unsafe zip members and unsafe packs are refused here, unread.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -137,26 +148,44 @@ def _sources(paths: Iterable[str | Path], report: LoadReport) -> Iterator[tuple[
         elif path.is_file():
             files = [path]
         else:
-            report.errors.append(RuleError(str(path), "unreadable path: no such file or folder"))
+            report.errors.append(RuleError(str(path), f"{PATH_UNREADABLE}: no such file or folder"))
             continue
         for file in files:
             if file.suffix.lower() == ".zip":
                 yield from _zip_members(file, report)
                 continue
             try:
-                yield str(file), file.read_bytes()
+                content = _read_capped(file)
             except OSError as error:
-                report.errors.append(RuleError(str(file), f"unreadable path: {error}"))
+                report.errors.append(RuleError(str(file), f"{PATH_UNREADABLE}: {one_line(str(error))}"))
+            except RuleFileError as error:
+                report.files += 1
+                report.errors.append(RuleError(str(file), f"{FILE_REFUSED}: {error}"))
+            else:
+                yield str(file), content
+
+
+def _read_capped(file: Path) -> bytes:
+    """The file's bytes, refused unread when over the cap (never more than the cap is read)."""
+    with file.open("rb") as handle:
+        content = handle.read(MAX_RULE_FILE_BYTES + 1)
+        if len(content) > MAX_RULE_FILE_BYTES:
+            size = max(file.stat().st_size, len(content))
+            raise RuleFileError(f"{size:,} bytes, over the {cap_text()} cap")
+    return content
 
 
 def _zip_members(path: Path, report: LoadReport) -> Iterator[tuple[str, bytes]]:
     try:
-        with zipfile.ZipFile(path) as pack:
-            for info in sorted(pack.infolist(), key=lambda i: i.filename):
-                if not info.is_dir() and info.filename.lower().endswith(RULE_SUFFIXES):
-                    yield f"{path}!{info.filename}", pack.read(info)
-    except (OSError, zipfile.BadZipFile) as error:
-        report.errors.append(RuleError(str(path), f"unreadable rule pack: {error}"))
+        for member in rule_members(path):
+            source = f"{path}!{one_line(member.name, 300)}"
+            if member.refused:
+                report.files += 1
+                report.errors.append(RuleError(source, f"{FILE_REFUSED}: {member.refused}"))
+            else:
+                yield source, member.data
+    except UnsafePack as error:
+        report.errors.append(RuleError(str(path), f"{PACK_REFUSED}: {error}"))
 
 
 def _register_modifier_aliases() -> None:
@@ -175,11 +204,17 @@ class _FileCompiler:
         correlations: list[dict[str, Any]] = []
         errors: list[RuleError] = []
         try:
-            collection = SigmaCollection.from_yaml(
-                content, collect_errors=True, resolve_references=False, collect_filters=True
+            documents = read_documents(content)
+        except RuleFileError as refused:
+            errors.append(RuleError(source, f"{FILE_REFUSED}: {refused}"))
+            return _entry(rules, correlations, errors)
+        try:
+            collection = SigmaCollection.from_dicts(
+                documents, collect_errors=True, resolve_references=False, collect_filters=True
             )
-        except (yaml.YAMLError, SigmaError, UnicodeDecodeError, ValueError, TypeError) as bad:
-            errors.append(RuleError(source, f"invalid rule file ({type(bad).__name__}): {bad}"))
+        except Exception as bad:  # pySigma on hostile input: this file is refused, the load goes on
+            reason = f"pySigma failed on it ({type(bad).__name__}): {one_line(str(bad))}"
+            errors.append(RuleError(source, f"{FILE_REFUSED}: {reason}"))
             return _entry(rules, correlations, errors)
         # Rule errors are also listed on the collection: report those once, with the rule.
         per_rule = {str(e) for item in collection.rules for e in item.errors}
@@ -187,7 +222,9 @@ class _FileCompiler:
             if str(error) not in per_rule:
                 errors.append(RuleError(source, _reason(error)))
         for item in collection.rules:
-            if isinstance(item, SigmaCorrelationRule):
+            if item.errors:  # a rule or correlation pySigma found invalid: refused, never loaded
+                errors.append(RuleError(source, _reason(item.errors[0]), str(item.id or ""), _text(item.title)))
+            elif isinstance(item, SigmaCorrelationRule):
                 correlations.append(_correlation(item, source, content).to_json())
             elif isinstance(item, SigmaRule):
                 compiled = self._compile_rule(item, source, errors)
@@ -206,26 +243,29 @@ class _FileCompiler:
 
     def _compile_rule(self, rule: SigmaRule, source: str, errors: list[RuleError]) -> CompiledRule | None:
         ident, title = str(rule.id or ""), rule.title or ""
-        if rule.errors:
-            errors.append(RuleError(source, _reason(rule.errors[0]), ident, title))
-            return None
         try:
             self.pipeline.apply(rule)
             return compile_rule(rule, source, self.placeholders)
         except (CompileError, UnsupportedLogSource) as error:
-            errors.append(RuleError(source, str(error), ident, title))
+            errors.append(RuleError(source, one_line(str(error)), ident, title))
         except SigmaError as error:
             errors.append(RuleError(source, _reason(error), ident, title))
         except (ValueError, TypeError, KeyError, AttributeError) as error:
-            errors.append(RuleError(source, f"compile error ({type(error).__name__}): {error}", ident, title))
+            reason = f"compile error ({type(error).__name__}): {one_line(str(error))}"
+            errors.append(RuleError(source, reason, ident, title))
         return None
+
+
+def _text(value: object) -> str:
+    """A rule's title for a report (an invalid rule may have a list or nothing there)."""
+    return value if isinstance(value, str) else ""
 
 
 def _reason(error: Exception) -> str:
     if isinstance(error, SigmaRegularExpressionError):
         # pySigma checks regexes with RE2, a linear-time engine like the one that runs them.
-        return f"regex not supported by the linear-time engine: {error}"
-    return f"invalid rule ({type(error).__name__}): {error}"
+        return f"regex not supported by the linear-time engine: {one_line(str(error))}"
+    return f"invalid rule ({type(error).__name__}): {one_line(str(error))}"
 
 
 def _correlation(rule: SigmaCorrelationRule, source: str, content: bytes) -> CorrelationRule:
