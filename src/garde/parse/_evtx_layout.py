@@ -62,10 +62,12 @@ _ONE_CHUNK_HEADER = _one_chunk_header()
 @dataclass(frozen=True)
 class FileHeader:
     """What the file header says. ``chunk_count`` is None when the header is damaged: then the
-    chunks are judged on their own."""
+    chunks are judged on their own. ``proven`` is False when even its signature or sizes are
+    wrong: the file is EVTX only if a chunk turns up."""
 
     chunk_count: int | None
     problems: tuple[str, ...] = ()
+    proven: bool = True
 
 
 def read_full(stream: BinaryIO, size: int) -> bytes:
@@ -80,10 +82,10 @@ def read_full(stream: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
-def judge_file_header(header: bytes, first_chunk: bytes) -> FileHeader | str:
+def judge_file_header(header: bytes) -> FileHeader | str:
     """The file header's chunk count and its problems, or why the file is not EVTX at all.
 
-    A damaged header does not hide the chunks: when the first chunk is a chunk, they are read.
+    A damaged header does not hide the chunks: they are read all the same.
     """
     if len(header) < MIN_HEADER_BYTES:
         return f"the file header is incomplete ({len(header)} of {MIN_HEADER_BYTES} bytes)"
@@ -91,9 +93,8 @@ def judge_file_header(header: bytes, first_chunk: bytes) -> FileHeader | str:
         header.startswith(FILE_MAGIC) and _u32(header, 32) == MIN_HEADER_BYTES and _u16(header, 40) == HEADER_BYTES
     )
     if not fields_ok:
-        if not first_chunk.startswith(CHUNK_MAGIC):
-            return "the file header is corrupt"
-        return FileHeader(None, ("EVTX file header damaged: its signature or sizes are wrong; its chunks are read",))
+        problem = "EVTX file header damaged: its signature or sizes are wrong; its chunks are read"
+        return FileHeader(None, (problem,), proven=False)
     if zlib.crc32(header[:120]) != _u32(header, 124):
         count = _u16(header, 42)
         return FileHeader(

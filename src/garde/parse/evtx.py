@@ -21,6 +21,7 @@ from garde.parse._evtx_layout import (
     FILE_MAGIC,
     HEADER_BYTES,
     MIN_HEADER_BYTES,
+    FileHeader,
     chunk_damage,
     chunk_items,
     chunk_offset,
@@ -189,15 +190,12 @@ class EvtxParser:
         """
         builder = BatchBuilder(self.name, source)
         header = read_full(stream, HEADER_BYTES)
-        first_chunk = read_full(stream, CHUNK_BYTES)
-        judged = judge_file_header(header, first_chunk)
+        judged = judge_file_header(header)
         if isinstance(judged, str):
             builder.reject(0, f"not a readable EVTX file: {judged}", b"")
             yield ParsedChunk(*builder.build())
             return
-        for problem in judged.problems:
-            builder.reject(0, problem, header[:MIN_HEADER_BYTES])
-        yield from _Reading(builder, judged.chunk_count).chunks(first_chunk, stream, len(header))
+        yield from _Reading(builder, judged, header).chunks(stream)
         events, rejects = builder.build()
         if len(events) or rejects:
             yield ParsedChunk(events, rejects)
@@ -223,25 +221,55 @@ class EvtxParser:
 class _Reading:
     """One pass over a file's chunks, counting what each gave."""
 
-    def __init__(self, builder: BatchBuilder, announced: int | None) -> None:
+    def __init__(self, builder: BatchBuilder, header: FileHeader, header_bytes: bytes) -> None:
         self.builder = builder
-        self.announced = announced  # None: the header is damaged, its chunk count unknown
+        self.announced = header.chunk_count  # None: the header is damaged, its chunk count unknown
         self.ordinal = 0  # records and record errors so far: the position of an error
+        self._header_size = len(header_bytes)
+        self._header_problems = [(problem, header_bytes[:MIN_HEADER_BYTES]) for problem in header.problems]
+        self._proven = header.proven  # False: EVTX only if a chunk turns up
+        self._not_chunks: list[int] = []  # while unproven: chunks without a chunk signature
         self._zero_filled: list[int] = []  # zero-filled chunks not judged yet
+        if self._proven:
+            self._report_header()
 
-    def chunks(self, first: bytes, stream: BinaryIO, header_size: int) -> Iterator[ParsedChunk]:
-        index, chunk, size = 0, first, header_size
-        while chunk:
+    def chunks(self, stream: BinaryIO) -> Iterator[ParsedChunk]:
+        index, size = 0, self._header_size
+        while chunk := read_full(stream, CHUNK_BYTES):
             size += len(chunk)
             if len(chunk) < CHUNK_BYTES:  # the file ends inside this chunk
-                self._truncated(index, size, partial=any(chunk))
-                return
+                if self._proven:
+                    self._truncated(index, size, partial=any(chunk))
+                break
             self._chunk(index, chunk)
             if len(self.builder) + len(self.builder.rejects) >= BATCH_ROWS:
                 yield ParsedChunk(*self.builder.build())
             index += 1
-            chunk = read_full(stream, CHUNK_BYTES)
-        self._truncated(index, size, partial=False)
+        else:
+            if self._proven:
+                self._truncated(index, size, partial=False)
+        if not self._proven:  # no chunk anywhere: not EVTX at all
+            self.builder.reject(0, "not a readable EVTX file: the file header is corrupt", b"")
+
+    def _report_header(self) -> None:
+        for problem, raw in self._header_problems:
+            self.builder.reject(0, problem, raw)
+
+    def _prove(self, index: int, chunk: bytes) -> bool:
+        """While the header is in doubt, a chunk signature proves the file EVTX; the pieces
+        before it that were no chunk are then lost chunks."""
+        if self._proven:
+            return True
+        if not has_chunk_magic(chunk):
+            self._not_chunks.append(index)
+            return False
+        self._proven = True
+        self._report_header()
+        for lost in self._not_chunks:
+            reason = f"EVTX chunk damaged: {chunk_span(lost)} has no chunk signature: its records are lost"
+            self.builder.reject(chunk_offset(lost), reason, b"")
+        self._not_chunks.clear()
+        return True
 
     def _chunk(self, index: int, chunk: bytes) -> None:
         if is_zero_filled(chunk):
@@ -249,6 +277,8 @@ class _Reading:
                 self._lost_zero_filled(index)
             else:  # space kept for later chunks, or lost: known when a real chunk follows
                 self._zero_filled.append(index)
+            return
+        if not self._prove(index, chunk):
             return
         if self.announced is None:  # chunks follow: the zero-filled ones before were lost
             for zero in self._zero_filled:

@@ -365,3 +365,19 @@ def test_without_a_trusted_count_a_zero_filled_chunk_before_others_is_lost(
     assert frame.height == whole.height - len(records_of_chunk(sample.read_bytes(), 4))
     assert [r.reason.split(":")[0] for r in rejects] == ["EVTX file header damaged", "EVTX chunk damaged"]
     assert "chunk 4 (bytes 266,240 to 331,775) is zero-filled, though chunks follow" in rejects[1].reason
+
+
+def test_a_damaged_header_and_first_chunk_still_give_the_other_chunks(
+    sample: Path, whole: pl.DataFrame, tmp_path: Path
+) -> None:
+    data = bytearray(sample.read_bytes())
+    data[0:8] = b"XXXXXXXX"
+    data[HEADER : HEADER + 8] = b"XXXXXXXX"  # chunk 0 loses its signature too
+    path = tmp_path / "two-signatures.evtx"
+    path.write_bytes(bytes(data))
+    frame, rejects = parse_file(path)
+    assert frame.height == whole.height - len(records_of_chunk(sample.read_bytes(), 0))
+    assert [(r.position, r.reason) for r in rejects] == [
+        (0, "EVTX file header damaged: its signature or sizes are wrong; its chunks are read"),
+        (HEADER, "EVTX chunk damaged: chunk 0 (bytes 4,096 to 69,631) has no chunk signature: its records are lost"),
+    ]
