@@ -13,6 +13,7 @@ from garde.core.alerts import AlertStore, RuleSettingsStore
 from garde.core.errors import StoreUnavailableError
 from garde.core.ports import EventStore
 from garde.service.ingest import IngestService
+from garde.service.sources import ReadLimits
 from garde.settings import Settings
 from garde.store.duckdb_events import DuckDBEventStore
 
@@ -53,8 +54,14 @@ def build_app(settings: Settings, *, read_only: bool = False) -> App:
             workers=settings.ingest_workers,
             retention_days=settings.retention_days,
             skip_dir=settings.data_dir,
+            limits=read_limits(settings),
         ),
     )
+
+
+def read_limits(settings: Settings) -> ReadLimits:
+    """How far a compressed input may expand, from the settings."""
+    return ReadLimits(settings.max_decompressed_bytes, settings.max_decompression_ratio)
 
 
 # -- detection (Sigma rules, alerts, rule settings, rule packs) ------------------------------
@@ -151,6 +158,7 @@ def build_detection(settings: Settings, rule_paths: Sequence[str | Path] | None 
         admin.rule_settings.exclusions(),
         disabled_rules=admin.rule_settings.disabled_rules(),
         correlator=correlator,
+        read_limits=read_limits(settings),
     )
     return Detection(admin, engine, report, service)
 

@@ -19,6 +19,17 @@ class Settings(BaseModel):
     data_dir: Path = Field(Path("garde-data"), description="Where Garde keeps its stores.")
     retention_days: int = Field(0, ge=0, description="Drop stored events older than this many days (0 keeps all).")
     ingest_workers: int = Field(0, ge=0, description="Processes used to parse files in parallel (0: one per core).")
+    max_decompressed_bytes: int = Field(
+        4 * 1024**3,
+        ge=1,
+        description="Most bytes a compressed input file (.gz) may expand to; the rest is left unread, as a reject.",
+    )
+    max_decompression_ratio: int = Field(
+        200,
+        ge=1,
+        description="Most bytes out per compressed byte of a .gz file, judged past its first 64 MiB: a compression "
+        "bomb stops there, as a reject.",
+    )
     host: str = Field("127.0.0.1", description="Address `garde serve` listens on.")
     port: int = Field(8610, ge=1, le=65535, description="Port `garde serve` listens on.")
     serve_request_timeout: float = Field(

@@ -32,10 +32,31 @@ class Reject:
     raw: bytes
 
 
+_TWO_64 = 1 << 64
+_SIGNED_END = 1 << 63
+
+
+def int64_position(position: int) -> int:
+    """A position as the Int64 columns store it: the same 64 bits, read as signed.
+
+    Line numbers and most record ids are far below 2**63 and stay as they are; an EVTX record id
+    (unsigned 64-bit) of 2**63 or more becomes its two's complement, a negative number, which no
+    other source gives: ``offset % 2**64`` is the record id again. Nothing is lost.
+    """
+    if not -_SIGNED_END <= position < _TWO_64:
+        raise ValueError(f"position {position} does not fit in 64 bits")
+    return position - _TWO_64 if position >= _SIGNED_END else position
+
+
 def event_id(log_format: str, raw: bytes, position: int) -> str:
-    """Stable id of a record: same source kind, same bytes, same place -> same id."""
+    """Stable id of a record: same source kind, same bytes, same place -> same id.
+
+    The position is hashed as its 64 bits: an unsigned record id above the signed range hashes
+    like its stored ``log.offset`` (see :func:`int64_position`), and every other position exactly
+    as it always has, so that stored events keep their ids.
+    """
     h = hashlib.blake2b(raw, digest_size=16, person=log_format.encode()[:16])
-    h.update(position.to_bytes(8, "little", signed=True))
+    h.update(int64_position(position).to_bytes(8, "little", signed=True))
     return h.hexdigest()
 
 
@@ -76,12 +97,12 @@ class BatchBuilder:
         the source's own fields, flat."""
         fields["@timestamp"] = timestamp
         fields["event.id"] = event_id(self.log_format, raw, position)
-        fields["log.offset"] = position
+        fields["log.offset"] = int64_position(position)
         fields["original"] = original if isinstance(original, str) else original_json(original)
         self._rows.append(fields)
 
     def reject(self, position: int, reason: str, raw: bytes) -> None:
-        self.rejects.append(Reject(self.source, position, self.log_format, reason, raw))
+        self.rejects.append(Reject(self.source, int64_position(position), self.log_format, reason, raw))
 
     def build(self) -> tuple[pl.DataFrame, list[Reject]]:
         """The batch so far (in the event schema) and its rejects; the builder starts afresh.

@@ -51,7 +51,13 @@ FIELDS: tuple[Field, ...] = (
     Field("log.level", pl.String(), "Severity as text.", "warning"),
     Field("log.format", pl.String(), "The input format Garde parsed.", "evtx"),
     Field("log.file.path", pl.String(), "The file the event was read from.", "/var/log/fw.log"),
-    Field("log.offset", pl.Int64(), "Record number or line number inside that file.", "42"),
+    Field(
+        "log.offset",
+        pl.Int64(),
+        "Record number or line number inside that file (an EVTX record id of 2^63 or more, unsigned, "
+        "is kept as its two's complement: take it modulo 2^64).",
+        "42",
+    ),
     Field("observer.vendor", pl.String(), "Vendor of the device that reported.", "Fortinet"),
     Field("observer.product", pl.String(), "Product that reported.", "FortiGate"),
     Field("host.name", pl.String(), "The host the event is about or came from.", "WS-ICU-04"),

@@ -15,7 +15,6 @@ from garde.core.ports import ParsedChunk
 from garde.parse._fields import coerce_ints
 
 MAX_LINE = 16 * 1024 * 1024
-TOO_LONG = "line longer than 16 MiB"
 REJECT_RAW_KEEP = 4096  # bytes of an over-long line kept in its reject: enough to identify it
 _SKIP_CHUNK = 1024 * 1024
 
@@ -25,29 +24,44 @@ Record = tuple[datetime, dict[str, Any], Mapping[str, Any]]
 LineParser = Callable[[str], Record | str]
 
 
-def read_lines(stream: BinaryIO, start_line: int = 1) -> Iterator[tuple[int, bytes, str | None]]:
+def too_long(max_line: int) -> str:
+    """The reject reason for a line over ``max_line`` bytes."""
+    for unit, name in ((1024 * 1024, "MiB"), (1024, "KiB")):
+        if max_line % unit == 0:
+            return f"line longer than {max_line // unit} {name}"
+    return f"line longer than {max_line:,} bytes"
+
+
+def read_lines(
+    stream: BinaryIO, start_line: int = 1, *, max_line: int | None = None, flag_nul: bool = True
+) -> Iterator[tuple[int, bytes, str | None]]:
     """Yield (line number, line without its end of line, problem or None); the stream's first
     line is ``start_line`` (a byte range of a bigger file, or what a followed file appended).
 
-    Blank lines are skipped. The problem is set for a line over ``MAX_LINE`` bytes (its raw is
-    cut to ``REJECT_RAW_KEEP`` bytes) and for a line holding a NUL byte (binary, or a log file
+    Blank lines are skipped. The problem is set for a line over ``max_line`` bytes (default
+    ``MAX_LINE``): such a line is never held whole, its raw is cut to ``REJECT_RAW_KEEP`` bytes
+    and reading resumes at the next newline. Unless ``flag_nul`` is False (a format whose own
+    parser rejects them), it is also set for a line holding a NUL byte (binary, or a log file
     zero-filled after a crash).
     """
+    cap = MAX_LINE if max_line is None else max_line
     readline = stream.readline
     position = start_line - 1
     while True:
-        line = readline(MAX_LINE + 1)
+        line = readline(cap + 1)
         if not line:
             return
         position += 1
-        if len(line) > MAX_LINE:
+        if len(line) > cap:
+            head = line[: min(cap, REJECT_RAW_KEEP)]
             _skip_rest_of_line(stream, line)
-            yield position, line[:REJECT_RAW_KEEP], TOO_LONG
+            del line  # the next line's memory, not both at once
+            yield position, head, too_long(cap)
             continue
         line = line.rstrip(b"\r\n")
         if not line or line.isspace():
             continue
-        if b"\x00" in line:
+        if flag_nul and b"\x00" in line:
             yield position, line, "NUL byte"
             continue
         yield position, line, None

@@ -1,28 +1,40 @@
 """Windows EVTX files, read with the ``evtx`` (Rust) package.
 
 Each record is rendered to JSON by the Rust parser, flattened here to Winlogbeat's names and
-mapped onto the schema by :mod:`garde.parse.windows`. A corrupt chunk raises for its records:
-each is counted as a reject and reading goes on with the next.
+mapped onto the schema by :mod:`garde.parse.windows`. The file is read one chunk at a time
+(:mod:`garde.parse._evtx_layout`): a record the crate cannot read is a reject, and so is each
+chunk that lost records without the crate saying so; reading goes on with the next chunk.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import orjson
-from evtx import PyEvtxParser
 
 from garde.core.batch import BATCH_ROWS, BatchBuilder
 from garde.core.ports import ParsedChunk
+from garde.parse._evtx_layout import (
+    CHUNK_BYTES,
+    CHUNK_HEADER_BYTES,
+    FILE_MAGIC,
+    HEADER_BYTES,
+    MIN_HEADER_BYTES,
+    FileHeader,
+    chunk_damage,
+    chunk_items,
+    chunk_offset,
+    chunk_span,
+    has_chunk_magic,
+    is_zero_filled,
+    judge_file_header,
+    read_full,
+)
 from garde.parse.timestamps import parse_iso
 from garde.parse.windows import schema_fields, winlog_original
 
-MAGIC = b"ElfFile\x00"
-HEADER_BYTES = 4096
-CHUNK_BYTES = 65536
+MAGIC = FILE_MAGIC
 
 # System element children -> Winlogbeat names (attributes handled below).
 _SYSTEM_SCALARS = {
@@ -170,50 +182,26 @@ class EvtxParser:
         return head.startswith(MAGIC)
 
     def parse(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:
-        builder = BatchBuilder(self.name, source)
-        path, temporary = _as_path(stream)
-        try:
-            yield from self._parse_path(path, builder)
-        finally:
-            if temporary:
-                os.unlink(path)
+        """Read the file chunk by chunk from the stream (no temporary copy, 64 KiB at a time).
 
-    def _parse_path(self, path: str, builder: BatchBuilder) -> Iterator[ParsedChunk]:
-        # The evtx crate skips a damaged or missing chunk without a word: check the layout
-        # first, so that lost records are at least counted as a reject with the reason.
-        readable, problems = layout_problems(path)
-        for reason in problems:
-            builder.reject(0, reason, b"")
-        if not readable:
+        Every record the crate reads is an event or a reject; on top of that, each chunk that
+        lost records without the crate saying so (zero-filled, cut short, failing its checksums)
+        is one reject, its position the chunk's byte offset in the file.
+        """
+        builder = BatchBuilder(self.name, source)
+        header = read_full(stream, HEADER_BYTES)
+        judged = judge_file_header(header)
+        if isinstance(judged, str):
+            builder.reject(0, f"not a readable EVTX file: {judged}", b"")
             yield ParsedChunk(*builder.build())
             return
-        try:
-            records = PyEvtxParser(path).records_json()
-        except (OSError, RuntimeError) as exc:
-            builder.reject(0, f"not a readable EVTX file: {exc}", b"")
-            yield ParsedChunk(*builder.build())
-            return
-        ordinal = 0
-        while True:
-            ordinal += 1
-            try:
-                record = next(records)
-            except StopIteration:
-                break
-            except (OSError, RuntimeError, ValueError) as exc:
-                builder.reject(ordinal, f"corrupt EVTX record: {exc}", b"")
-                if ordinal > 10_000_000:  # defensive: a parser that raises forever
-                    break
-                continue
-            self._add(builder, record, ordinal)
-            if len(builder) + len(builder.rejects) >= BATCH_ROWS:
-                yield ParsedChunk(*builder.build())
+        yield from _Reading(builder, judged, header).chunks(stream)
         events, rejects = builder.build()
         if len(events) or rejects:
             yield ParsedChunk(events, rejects)
 
     @staticmethod
-    def _add(builder: BatchBuilder, record: Any, ordinal: int) -> None:
+    def add_record(builder: BatchBuilder, record: Any, ordinal: int) -> None:
         raw: str = record.get("data") or ""
         position = record.get("event_record_id") or ordinal
         raw_bytes = raw.encode()
@@ -230,39 +218,104 @@ class EvtxParser:
         builder.add(position, raw_bytes, timestamp, fields, winlog_original(system, data))
 
 
-def layout_problems(path: str) -> tuple[bool, list[str]]:
-    """Damage the evtx crate passes over without a word: an unusable file header, truncation.
+class _Reading:
+    """One pass over a file's chunks, counting what each gave."""
 
-    Returns (readable, reasons): when not readable the file must not be handed to the crate.
-    (A chunk with a broken header is reported by the crate itself, per record.)
-    """
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        header = f.read(128)
-    if len(header) < 128 or not header.startswith(MAGIC):
-        return False, [f"not a readable EVTX file: the file header is incomplete ({len(header)} of 128 bytes)"]
-    header_size = int.from_bytes(header[32:36], "little")
-    block_size = int.from_bytes(header[40:42], "little")
-    if header_size != 128 or block_size != HEADER_BYTES:
-        return False, ["not a readable EVTX file: the file header is corrupt"]
-    announced = int.from_bytes(header[42:44], "little")
-    expected = HEADER_BYTES + announced * CHUNK_BYTES
-    if size < expected:
-        return True, [
-            f"file truncated: the header announces {announced} chunks ({expected:,} bytes), the file has "
-            f"{size:,}; records in the missing part are lost"
-        ]
-    if size > HEADER_BYTES and (size - HEADER_BYTES) % CHUNK_BYTES:
-        return True, ["file truncated: its last chunk is incomplete; records in it are lost"]
-    return True, []
+    def __init__(self, builder: BatchBuilder, header: FileHeader, header_bytes: bytes) -> None:
+        self.builder = builder
+        self.announced = header.chunk_count  # None: the header is damaged, its chunk count unknown
+        self.ordinal = 0  # records and record errors so far: the position of an error
+        self._header_size = len(header_bytes)
+        self._header_problems = [(problem, header_bytes[:MIN_HEADER_BYTES]) for problem in header.problems]
+        self._proven = header.proven  # False: EVTX only if a chunk turns up
+        self._not_chunks: list[int] = []  # while unproven: chunks without a chunk signature
+        self._zero_filled: list[int] = []  # zero-filled chunks not judged yet
+        if self._proven:
+            self._report_header()
 
+    def chunks(self, stream: BinaryIO) -> Iterator[ParsedChunk]:
+        index, size = 0, self._header_size
+        while chunk := read_full(stream, CHUNK_BYTES):
+            size += len(chunk)
+            if len(chunk) < CHUNK_BYTES:  # the file ends inside this chunk
+                if self._proven:
+                    self._truncated(index, size, partial=any(chunk))
+                break
+            self._chunk(index, chunk)
+            if len(self.builder) + len(self.builder.rejects) >= BATCH_ROWS:
+                yield ParsedChunk(*self.builder.build())
+            index += 1
+        else:
+            if self._proven:
+                self._truncated(index, size, partial=False)
+        if not self._proven:  # no chunk anywhere: not EVTX at all
+            self.builder.reject(0, "not a readable EVTX file: the file header is corrupt", b"")
 
-def _as_path(stream: BinaryIO) -> tuple[str, bool]:
-    """The evtx crate reads paths (or whole buffers): use the file's path when there is one."""
-    name = getattr(stream, "name", None)
-    if isinstance(name, str) and os.path.isfile(name) and not name.endswith(".gz"):
-        return name, False
-    with tempfile.NamedTemporaryFile(suffix=".evtx", delete=False) as tmp:
-        while chunk := stream.read(1 << 20):
-            tmp.write(chunk)
-    return tmp.name, True
+    def _report_header(self) -> None:
+        for problem, raw in self._header_problems:
+            self.builder.reject(0, problem, raw)
+
+    def _prove(self, index: int, chunk: bytes) -> bool:
+        """While the header is in doubt, a chunk signature proves the file EVTX; the pieces
+        before it that were no chunk are then lost chunks."""
+        if self._proven:
+            return True
+        if not has_chunk_magic(chunk):
+            self._not_chunks.append(index)
+            return False
+        self._proven = True
+        self._report_header()
+        for lost in self._not_chunks:
+            reason = f"EVTX chunk damaged: {chunk_span(lost)} has no chunk signature: its records are lost"
+            self.builder.reject(chunk_offset(lost), reason, b"")
+        self._not_chunks.clear()
+        return True
+
+    def _chunk(self, index: int, chunk: bytes) -> None:
+        if is_zero_filled(chunk):
+            if self.announced is not None and index < self.announced:
+                self._lost_zero_filled(index)
+            else:  # space kept for later chunks, or lost: known when a real chunk follows
+                self._zero_filled.append(index)
+            return
+        if not self._prove(index, chunk):
+            return
+        if self.announced is None:  # chunks follow: the zero-filled ones before were lost
+            for zero in self._zero_filled:
+                self._lost_zero_filled(zero)
+        self._zero_filled.clear()
+        read = failed = 0
+        for item in chunk_items(chunk, index):
+            self.ordinal += 1
+            if isinstance(item, str):
+                failed += 1
+                self.builder.reject(self.ordinal, f"corrupt EVTX record: {item}", b"")
+            else:
+                read += 1
+                EvtxParser.add_record(self.builder, item, self.ordinal)
+        if not has_chunk_magic(chunk):
+            return  # the crate said so: "Invalid EVTX chunk header magic"
+        beyond = self.announced is not None and index >= self.announced
+        if beyond and read + failed == 0:
+            return  # past the announced chunks, a chunk begun but never filled (a live log)
+        problems = chunk_damage(chunk, read, failed)
+        if problems:
+            reason = f"EVTX chunk damaged: {chunk_span(index)}: " + "; ".join(problems)
+            self.builder.reject(chunk_offset(index), reason, chunk[:CHUNK_HEADER_BYTES])
+
+    def _lost_zero_filled(self, index: int) -> None:
+        said = f"the file header announces {self.announced} chunks" if self.announced is not None else "chunks follow"
+        reason = f"EVTX chunk damaged: {chunk_span(index)} is zero-filled, though {said}: its records are lost"
+        self.builder.reject(chunk_offset(index), reason, b"")
+
+    def _truncated(self, complete: int, size: int, *, partial: bool) -> None:
+        if self.announced is not None and complete < self.announced:
+            expected = HEADER_BYTES + self.announced * CHUNK_BYTES
+            self.builder.reject(
+                0,
+                f"file truncated: the header announces {self.announced} chunks ({expected:,} bytes), the file has "
+                f"{size:,}; records in the missing part are lost",
+                b"",
+            )
+        elif partial:
+            self.builder.reject(0, "file truncated: its last chunk is incomplete; records in it are lost", b"")

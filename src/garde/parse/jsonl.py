@@ -16,11 +16,11 @@ import orjson
 from garde.core.batch import BATCH_ROWS, BatchBuilder
 from garde.core.ports import ParsedChunk
 from garde.core.schema import FIELD_NAMES, PROVENANCE_FIELDS
+from garde.parse._lines import read_lines
 from garde.parse.evtx import flatten_event
 from garde.parse.timestamps import parse_iso
 from garde.parse.windows import schema_fields, winlog_original
 
-MAX_LINE = 16 * 1024 * 1024
 _SCHEMA_KEYS = frozenset(FIELD_NAMES) - PROVENANCE_FIELDS - {"@timestamp", "original"}
 _TIME_KEYS = ("@timestamp", "timestamp", "time", "EventTime", "date", "datetime")
 # NXLog's own metadata; every other key of an NXLog Windows record is event data.
@@ -110,10 +110,12 @@ class JsonLinesParser:
 
     def parse(self, stream: BinaryIO, source: str, start_line: int = 1) -> Iterator[ParsedChunk]:
         builder = BatchBuilder(self.name, source)
-        line_no = start_line - 1
-        for line in stream:
-            line_no += 1
-            self.parse_line(builder, line, line_no)
+        # Lines are read with a length cap: a file without newlines is never held whole.
+        for line_no, line, problem in read_lines(stream, start_line, flag_nul=False):
+            if problem is None:
+                self.parse_line(builder, line, line_no)
+            else:
+                builder.reject(line_no, problem, line)
             if len(builder) + len(builder.rejects) >= BATCH_ROWS:
                 yield ParsedChunk(*builder.build())
         events, rejects = builder.build()
@@ -125,9 +127,6 @@ class JsonLinesParser:
         if record.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark (PowerShell's Out-File)
             record = record[3:].lstrip()
         if not record:
-            return
-        if len(record) > MAX_LINE:
-            builder.reject(line_no, f"line longer than {MAX_LINE // (1024 * 1024)} MiB", record[:MAX_LINE])
             return
         try:
             doc = orjson.loads(record)

@@ -29,6 +29,7 @@ from garde.core.ports import EventStore
 from garde.detect.sigma import SigmaEngine
 from garde.detect.sigma.correlation import CorrelationEngine, CorrelationHit
 from garde.service.ingest import parse_task, plan_tasks
+from garde.service.sources import ReadLimits
 
 ALL_RULES = "*"  # an exclusion for this rule id applies to every rule
 EVENTS_PER_ALERT = 20  # events kept per alert for reports
@@ -99,8 +100,10 @@ class DetectionService:
         disabled_rules: Iterable[str] = (),
         correlator: CorrelationEngine | None = None,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        read_limits: ReadLimits | None = None,
     ) -> None:
         self.engine = engine
+        self.read_limits = read_limits  # for hunts through files
         self.alert_store = alert_store
         self.correlator = correlator or CorrelationEngine(engine.correlations, engine.rules)
         self.disabled = frozenset(disabled_rules)
@@ -168,7 +171,7 @@ class DetectionService:
         def batches() -> Iterator[pl.DataFrame]:
             for task in tasks:
                 try:
-                    for chunk in parse_task(task):
+                    for chunk in parse_task(task, self.read_limits):
                         result.rejects.extend(chunk.rejects)
                         yield chunk.events
                 except Exception as exc:  # one unreadable file must not end the hunt

@@ -25,14 +25,17 @@ import polars as pl
 from garde.core.batch import Reject
 from garde.core.errors import GardeError
 from garde.core.ports import EventStore, ParsedChunk
+from garde.core.schema import empty_batch
 from garde.parse import detect, get_parser
 from garde.service.sources import (
     RangeReader,
+    ReadLimits,
     Task,
     expand_paths,
     open_source,
     plan_ranges,
     read_head,
+    source_problem,
 )
 
 # Below this, starting worker interpreters (~1 s each on the 2-core reference machine) costs
@@ -66,13 +69,20 @@ Progress = Callable[[int], None]  # called with bytes done since the last call
 BatchHook = Callable[[pl.DataFrame], object]  # called with each parsed batch
 
 
-def parse_task(task: Task) -> Iterator[ParsedChunk]:
-    """Run one task's parser; shared by the inline path and the worker processes."""
+def parse_task(task: Task, limits: ReadLimits | None = None) -> Iterator[ParsedChunk]:
+    """Run one task's parser; shared by the inline path and the worker processes.
+
+    A compressed file that is damaged or expands past ``limits`` ends early: the parser keeps
+    what came out before, and the rest of the file is one reject saying why.
+    """
     parser = get_parser(task.format)
     source = os.path.abspath(task.path)
-    with open_source(task.path) as stream:
+    with open_source(task.path, limits) as stream:
         if task.end is None:
             yield from parser.parse(stream, source)
+            problem = source_problem(stream)
+            if problem is not None:
+                yield ParsedChunk(empty_batch(), [Reject(source, 0, task.format, problem, b"")])
             return
         stream.seek(task.start)
         ranged = RangeReader(stream, task.end - task.start)
@@ -80,10 +90,10 @@ def parse_task(task: Task) -> Iterator[ParsedChunk]:
         yield from parser.parse(buffered, source, start_line=task.start_line)  # type: ignore[call-arg]
 
 
-def _worker(tasks: Any, results: Any) -> None:
+def _worker(tasks: Any, results: Any, limits: ReadLimits) -> None:
     for index, task in iter(tasks.get, None):
         try:
-            for chunk in parse_task(task):
+            for chunk in parse_task(task, limits):
                 results.put(("chunk", index, chunk))
         except Exception as exc:  # a parser bug must not take the whole ingest down
             results.put(("failed", index, f"{type(exc).__name__}: {exc}"))
@@ -136,12 +146,19 @@ def plan_tasks(
 
 class IngestService:
     def __init__(
-        self, store: EventStore, *, workers: int = 0, retention_days: int = 0, skip_dir: Path | None = None
+        self,
+        store: EventStore,
+        *,
+        workers: int = 0,
+        retention_days: int = 0,
+        skip_dir: Path | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.store = store
         self.workers = workers or (os.cpu_count() or 1)
         self.retention_days = retention_days
         self.skip_dir = skip_dir
+        self.limits = limits or ReadLimits()
 
     def plan(self, paths: Iterable[str], force_format: str | None = None) -> tuple[list[Task], list[Reject], int]:
         return plan_tasks(paths, force_format, skip_dir=self.skip_dir)
@@ -215,11 +232,10 @@ class IngestService:
             for r in rejects:
                 report.rejects_by_reason[_reason_kind(r.reason)] += 1
 
-    @staticmethod
-    def _inline(tasks: list[Task]) -> Iterator[tuple[int, ParsedChunk | str | None]]:
+    def _inline(self, tasks: list[Task]) -> Iterator[tuple[int, ParsedChunk | str | None]]:
         for index, task in enumerate(tasks):
             try:
-                for chunk in parse_task(task):
+                for chunk in parse_task(task, self.limits):
                     yield index, chunk
             except Exception as exc:  # a parser bug must not take the whole ingest down
                 yield index, f"{type(exc).__name__}: {exc}"
@@ -230,7 +246,7 @@ class IngestService:
         task_queue: Any = ctx.Queue()
         results: Any = ctx.Queue(maxsize=self.workers * 2)  # bounded: memory stays flat
         n = min(self.workers, len(tasks))
-        procs = [ctx.Process(target=_worker, args=(task_queue, results), daemon=True) for _ in range(n)]
+        procs = [ctx.Process(target=_worker, args=(task_queue, results, self.limits), daemon=True) for _ in range(n)]
         for p in procs:
             p.start()
         # Largest first, so one big file does not finish alone at the end.

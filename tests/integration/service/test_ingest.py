@@ -6,6 +6,8 @@ import functools
 import gc
 import gzip
 import random
+import tempfile
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,9 +17,10 @@ import polars as pl
 import pytest
 
 from garde.core.errors import InputError
+from garde.parse import _lines
 from garde.service import ingest as ingest_module
 from garde.service.ingest import IngestReport, IngestService
-from garde.service.sources import plan_ranges
+from garde.service.sources import ReadLimits, plan_ranges
 from garde.store.duckdb_events import DuckDBEventStore
 
 EVTX_SAMPLE = "evtx/DeepBlueCLI/many-events-application.evtx"
@@ -242,8 +245,13 @@ def test_bad_evtx_files_end_to_end(store: DuckDBEventStore, tmp_path: Path, evtx
     # every readable record of the damaged copies is a record of the whole file: nothing new
     assert n_events(store) == 2216
     assert report.events_read == 2216 + 1095 + 2093
-    assert report.rejects_by_reason == {"corrupt EVTX record": 1, "not a readable EVTX file": 2, "file truncated": 1}
-    by_file = {name: reason for name, _, reason in rejects(store)}
+    assert report.rejects_by_reason == {
+        "corrupt EVTX record": 1,
+        "EVTX chunk damaged": 1,  # what the corrupt chunk lost, counted
+        "not a readable EVTX file": 2,
+        "file truncated": 1,
+    }
+    by_file = {name: reason for name, _, reason in rejects(store) if not reason.startswith("EVTX chunk damaged")}
     assert by_file["corrupt.evtx"].startswith("corrupt EVTX record: ")
     assert by_file["truncated.evtx"].startswith("file truncated: ")
     assert by_file["garbage.evtx"] == "not a readable EVTX file: the file header is corrupt"
@@ -291,6 +299,105 @@ def test_a_corrupt_gz_is_a_reject_and_other_files_go_on(store: DuckDBEventStore,
         outcome = type(exc).__name__
     gc.collect()
     assert outcome == "2 added, 1 rejects"
+
+
+def test_a_truncated_gz_keeps_its_readable_start(store: DuckDBEventStore, tmp_path: Path) -> None:
+    packed = gzip.compress(jsonl(5000), mtime=0)
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    readable = zlib.decompressobj(wbits=31).decompress(cut.read_bytes())  # what zlib alone gets
+    whole_lines = readable.count(b"\n")
+    assert 1000 < whole_lines < 5000
+    report = run(store, cut)
+    assert report.events_added == whole_lines  # every complete line; the cut one is a reject
+    stored = rejects(store)
+    assert [(name, reason.split(":")[0]) for name, _, reason in stored] == [
+        ("cut.jsonl.gz", "truncated gzip stream"),
+        ("cut.jsonl.gz", "invalid JSON"),  # the last line, cut in the middle
+    ]
+    assert f"it ends after {len(readable):,} bytes" in stored[0][2]
+    assert report.rejects == 2
+    gc.collect()
+
+
+def test_a_gz_bomb_is_bounded_and_said(
+    store: DuckDBEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JSON line, then zeros without a newline: one event, and two rejects saying why."""
+    monkeypatch.setattr(_lines, "MAX_LINE", 64 * 1024)
+    bomb = tmp_path / "bomb.jsonl.gz"
+    bomb.write_bytes(gzip.compress(doc(1) + b"\n" + bytes(16 * 1024 * 1024), compresslevel=9, mtime=0))
+    limits = ReadLimits(max_ratio=100, ratio_after_bytes=1024 * 1024)
+    report = IngestService(store, workers=1, limits=limits).run([str(bomb)])
+    assert report.events_added == 1
+    reasons = sorted(reason for _, _, reason in rejects(store))
+    assert len(reasons) == 2
+    assert reasons[0].startswith("decompression ratio over 100:1 after ")
+    assert reasons[1] == "line longer than 64 KiB"
+    gc.collect()
+
+
+def test_a_gz_over_the_size_cap_keeps_what_came_before(store: DuckDBEventStore, tmp_path: Path) -> None:
+    data = jsonl(1000)
+    packed = tmp_path / "big.jsonl.gz"
+    packed.write_bytes(gzip.compress(data, mtime=0))
+    cap = len(data) // 2
+    report = IngestService(store, workers=1, limits=ReadLimits(max_decompressed_bytes=cap)).run([str(packed)])
+    assert report.events_added == data[:cap].count(b"\n")
+    assert sorted(r for _, _, r in rejects(store))[0].startswith(f"decompressed size over {cap:,} bytes")
+    gc.collect()
+
+
+def test_an_evtx_gz_bomb_writes_nothing_to_disk_and_is_said(
+    store: DuckDBEventStore, tmp_path: Path, evtx_sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample's records, then a flood of zero-filled chunks: no temporary file, a reject."""
+
+    def no_temporary_file(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an .evtx.gz must not be copied to a temporary file")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", no_temporary_file)
+    monkeypatch.setattr(tempfile, "mkstemp", no_temporary_file)
+    data = evtx_sample.read_bytes()
+    bomb = tmp_path / "bomb.evtx.gz"
+    bomb.write_bytes(gzip.compress(data + bytes(256 * CHUNK), compresslevel=9, mtime=0))
+    limits = ReadLimits(max_decompressed_bytes=len(data) + 8 * CHUNK)
+    report = IngestService(store, workers=1, limits=limits).run([str(bomb)])
+    assert report.events_added == 2216
+    assert [r for _, _, r in rejects(store)] == [
+        f"decompressed size over {len(data) + 8 * CHUNK:,} bytes (GARDE_MAX_DECOMPRESSED_BYTES): "
+        "the rest of the file is not read"
+    ]
+    gc.collect()
+
+
+def test_limits_reach_the_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl.gz").write_bytes(gzip.compress(jsonl(100), mtime=0))
+    store = DuckDBEventStore(tmp_path / "events.duckdb")
+    try:
+        report = IngestService(store, workers=2, limits=ReadLimits(max_decompressed_bytes=1000)).run(
+            [str(tmp_path / "a.jsonl.gz"), str(tmp_path / "b.jsonl.gz")]
+        )
+        assert report.rejects_by_reason["decompressed size over 1,000 bytes (GARDE_MAX_DECOMPRESSED_BYTES)"] == 2
+    finally:
+        store.close()
+
+
+def test_an_evtx_record_id_above_2_63_does_not_hide_the_file(
+    store: DuckDBEventStore, tmp_path: Path, evtx_sample: Path
+) -> None:
+    data = bytearray(evtx_sample.read_bytes())
+    record = HEADER + 512
+    data[record + 8 : record + 16] = (2**63 + 7).to_bytes(8, "little")
+    path = tmp_path / "big-id.evtx"
+    path.write_bytes(bytes(data))
+    report = run(store, path)
+    assert report.events_added == 2216  # none hidden (it was 0 of 2,216)
+    assert store.query('SELECT count(*) FROM events WHERE "log.offset" < 0').item() == 1
+    # the edit breaks the chunk's checksum: said, not silent
+    assert [r.split(":")[0] for _, _, r in rejects(store)] == ["EVTX chunk damaged"]
 
 
 # -- retention, progress -------------------------------------------------------------------------

@@ -138,3 +138,46 @@ def test_event_id_does_not_depend_on_the_file_path() -> None:
     one = _one({}, source="/a/Security.evtx").item(0, "event.id")
     two = _one({}, source="/b/copy.evtx").item(0, "event.id")
     assert one == two
+
+
+# -- positions beyond the signed 64-bit range (EVTX record ids are unsigned 64-bit) -----------
+
+
+@pytest.mark.parametrize(
+    ("position", "known"),
+    [
+        # ids computed before unsigned positions were accepted: stored events keep their id
+        (7, "80b83f1aba2075ab61057a72437f7059"),
+        (0, "042c66c6bad056244905b9f826064afd"),
+        (2**63 - 1, "215fcb6432da75903ec317a9e34edb6d"),
+    ],
+)
+def test_event_ids_of_signed_positions_are_unchanged(position: int, known: str) -> None:
+    assert event_id("evtx", b"raw-record", position) == known
+
+
+@pytest.mark.parametrize("position", [2**63, 2**63 + 5, 2**64 - 1])
+def test_an_unsigned_64_bit_position_has_an_id_of_its_own(position: int) -> None:
+    ids = {event_id("evtx", b"raw-record", p) for p in (position, 7, 0, 2**63 - 1)}
+    assert len(ids) == 4
+
+
+@pytest.mark.parametrize("position", [2**64, -(2**63) - 1])
+def test_a_position_beyond_64_bits_is_a_clear_error(position: int) -> None:
+    with pytest.raises(ValueError, match="does not fit in 64 bits"):
+        event_id("evtx", b"raw-record", position)
+
+
+def test_a_record_id_above_the_signed_range_is_stored_losslessly_in_log_offset() -> None:
+    """``log.offset`` is Int64: a record id of 2**63 or more is kept as its two's complement."""
+    big = 2**64 - 3
+    builder = BatchBuilder("evtx", "/logs/Security.evtx")
+    builder.add(big, b"raw-record", T0, {}, {"winlog.record_id": str(big)})
+    builder.reject(2**63, "EVTX record not renderable", b"x")
+    frame, rejects = builder.build()
+    row = frame.row(0, named=True)
+    assert row["log.offset"] == -3
+    assert row["log.offset"] % 2**64 == big  # the record id, recovered
+    assert row["event.id"] == event_id("evtx", b"raw-record", big) == event_id("evtx", b"raw-record", -3)
+    assert [r.position % 2**64 for r in rejects] == [2**63]
+    assert all(-(2**63) <= r.position < 2**63 for r in rejects)  # the store's position is Int64 too

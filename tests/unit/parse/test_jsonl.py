@@ -11,7 +11,7 @@ import pytest
 
 from garde.core.batch import Reject, event_id
 from garde.core.schema import EVENT_SCHEMA
-from garde.parse import jsonl
+from garde.parse import _lines, jsonl
 from garde.parse.jsonl import JsonLinesParser
 
 SOURCE = "/logs/input.jsonl"
@@ -345,11 +345,20 @@ def test_a_1_mib_invalid_line_is_rejected_with_its_bytes() -> None:
 
 
 def test_a_line_over_the_limit_is_rejected_without_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jsonl, "MAX_LINE", 2 * 1024 * 1024)
+    monkeypatch.setattr(_lines, "MAX_LINE", 2 * 1024 * 1024)
     big = line({"@timestamp": "2026-11-28T00:00:00Z", "message": "y" * (3 * 1024 * 1024)})
     frame, rejects = parse(big + b"\n" + GOOD + b"\n")
     assert frame.get_column("log.offset").to_list() == [2]
-    assert [(r.position, r.reason, len(r.raw)) for r in rejects] == [(1, "line longer than 2 MiB", 2 * 1024 * 1024)]
+    # the reject keeps the line's first bytes, enough to find it: not megabytes
+    assert [(r.position, r.reason, r.raw) for r in rejects] == [(1, "line longer than 2 MiB", big[:4096])]
+
+
+def test_a_file_without_newline_is_never_held_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JSON line then megabytes of zeros without a newline (a zero-filled log): one reject."""
+    monkeypatch.setattr(_lines, "MAX_LINE", 64 * 1024)
+    frame, rejects = parse(GOOD + b"\n" + bytes(3 * 1024 * 1024))
+    assert frame.get_column("message").to_list() == ["good"]
+    assert [(r.position, r.reason, len(r.raw)) for r in rejects] == [(2, "line longer than 64 KiB", 4096)]
 
 
 def test_blank_lines_are_skipped_but_counted() -> None:

@@ -8,6 +8,8 @@ import io
 import itertools
 import os
 import tempfile
+import warnings
+import zlib
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from garde.core.errors import InputError
-from garde.service.sources import RangeReader, expand_paths, open_source, plan_ranges, read_head
+from garde.service.sources import (
+    RangeReader,
+    ReadLimits,
+    expand_paths,
+    open_source,
+    plan_ranges,
+    read_head,
+    source_problem,
+)
 
 
 @pytest.fixture
@@ -106,8 +116,6 @@ def test_an_empty_folder_gives_no_file(tmp_path: Path) -> None:
     assert expand_paths([str(tmp_path)]) == []
 
 
-
-
 def test_open_source_decompresses_gz(tmp_path: Path) -> None:
     plain, packed = tmp_path / "x.jsonl", tmp_path / "x.jsonl.gz"
     plain.write_bytes(b'{"a":1}\n')
@@ -121,13 +129,14 @@ def test_open_source_decompresses_gz(tmp_path: Path) -> None:
 def test_closing_a_gz_source_closes_the_file(tmp_path: Path) -> None:
     packed = tmp_path / "x.jsonl.gz"
     packed.write_bytes(gzip.compress(b"x\n"))
-    stream = open_source(str(packed))
-    raw = stream.fileobj  # type: ignore[attr-defined]
-    try:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stream = open_source(str(packed))
+        assert stream.read() == b"x\n"
         stream.close()
-        assert raw.closed
-    finally:
-        raw.close()
+        del stream
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_read_head_reads_at_most_4_kib(tmp_path: Path) -> None:
@@ -218,3 +227,101 @@ def test_plan_ranges_property(lines: list[bytes], trailing: bool, range_bytes: i
     for start, end, _ in ranges:
         rest = data[start + range_bytes :]
         assert end - start <= range_bytes + (rest.find(b"\n") + 1 if b"\n" in rest else len(rest))
+
+
+# -- .gz that is damaged, or expands without bound ----------------------------------------------
+
+
+LINES = b"".join(b'{"n":%d,"pad":"%s"}\n' % (i, b"x" * (i % 50)) for i in range(5000))
+
+
+def gz(data: bytes, level: int = 6) -> bytes:
+    return gzip.compress(data, compresslevel=level, mtime=0)
+
+
+def decompressible(packed: bytes) -> bytes:
+    """What zlib alone gets out of a damaged .gz: the reference for "keep what decompresses"."""
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        return inflater.decompress(packed)
+    except zlib.error:
+        return b""
+
+
+def read_all(path: Path, limits: ReadLimits | None = None) -> tuple[bytes, str | None]:
+    with open_source(str(path), limits) if limits else open_source(str(path)) as stream:
+        return stream.read(), source_problem(stream)
+
+
+def test_a_truncated_gz_gives_its_readable_start_then_says_where_it_ends(tmp_path: Path) -> None:
+    packed = gz(LINES)
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) * 6 // 10])
+    expected = decompressible(cut.read_bytes())
+    assert 0 < len(expected) < len(LINES)
+    data, problem = read_all(cut)
+    assert LINES.startswith(data)
+    assert len(data) >= len(expected) - 1024  # all zlib gets, but what it still held
+    assert problem == f"truncated gzip stream: it ends after {len(data):,} bytes; the rest of the file is lost"
+    assert read_head(str(cut)) == LINES[:4096]
+
+
+def test_a_gz_corrupt_in_the_middle_keeps_its_start(tmp_path: Path) -> None:
+    packed = bytearray(gz(LINES))
+    middle = len(packed) // 2
+    packed[middle : middle + 64] = bytes(64)
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(bytes(packed))
+    data, problem = read_all(bad)
+    assert problem is not None
+    assert problem.startswith(f"corrupt gzip stream: after {len(data):,} bytes, ")
+    assert problem.endswith("; the rest of the file is lost")
+    assert len(data) > len(LINES) // 4
+    # the start, as it was (deflate may give some garbage before it notices the damage)
+    assert data[: len(LINES) // 4] == LINES[: len(LINES) // 4]
+
+
+def test_a_whole_gz_has_no_problem(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl.gz"
+    good.write_bytes(gz(LINES))
+    assert read_all(good) == (LINES, None)
+    plain = tmp_path / "plain.jsonl"
+    plain.write_bytes(LINES)
+    assert read_all(plain) == (LINES, None)
+
+
+def test_decompression_stops_at_the_size_cap(tmp_path: Path) -> None:
+    packed = tmp_path / "big.jsonl.gz"
+    packed.write_bytes(gz(LINES))
+    data, problem = read_all(packed, ReadLimits(max_decompressed_bytes=10_000))
+    assert data == LINES[:10_000]
+    assert problem == (
+        "decompressed size over 10,000 bytes (GARDE_MAX_DECOMPRESSED_BYTES): the rest of the file is not read"
+    )
+
+
+def test_decompression_stops_at_the_ratio_cap(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.jsonl.gz"
+    bomb.write_bytes(gz(b'{"n":1}\n' + bytes(4 * 1024 * 1024), level=9))  # ~1000:1
+    data, problem = read_all(bomb, ReadLimits(max_ratio=50, ratio_after_bytes=256 * 1024))
+    assert 256 * 1024 < len(data) < 4 * 1024 * 1024
+    assert problem is not None
+    assert problem.startswith("decompression ratio over 50:1 after ")
+    assert problem.endswith("(GARDE_MAX_DECOMPRESSION_RATIO): a compression bomb? the rest of the file is not read")
+    # below the floor the ratio is not judged: small files of repeated lines are fine
+    small, problem = read_all(bomb, ReadLimits(max_ratio=50, ratio_after_bytes=8 * 1024 * 1024))
+    assert (len(small), problem) == (8 + 4 * 1024 * 1024, None)
+
+
+def test_the_default_caps_come_from_the_settings_defaults() -> None:
+    from garde.settings import Settings
+
+    defaults = Settings()
+    assert ReadLimits() == ReadLimits(defaults.max_decompressed_bytes, defaults.max_decompression_ratio)
+    assert ReadLimits().max_decompressed_bytes == 4 * 1024**3
+
+
+def test_plan_ranges_finds_line_starts_without_reading_a_whole_line(tmp_path: Path) -> None:
+    f = tmp_path / "x.jsonl"
+    f.write_bytes(b"a" * 300_000 + b"\nb\n" + b"c" * 200_000)
+    assert plan_ranges(str(f), f.stat().st_size, range_bytes=10) == [(0, 300_001, 1), (300_001, 500_003, 2)]
