@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from rich.console import Console
 from rich.text import Text
 
-if TYPE_CHECKING:  # importing garde.detect.sigma loads pySigma (~1 s): only where rules are loaded
-    from garde.detect.sigma import LoadReport
+
+class _RefusedFile(Protocol):
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
+class _LoadReport(Protocol):
+    """What the rule loader's report offers here (the CLI does not import the engine itself)."""
+
+    def refused_files(self) -> Sequence[_RefusedFile]: ...
+
 
 MAX_SHOWN = 10
 warn_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
-def warn_refused_files(report: LoadReport) -> None:
+def warn_refused_files(report: _LoadReport) -> None:
     """Name the files (zip members, packs, paths) refused as a whole by the rule load."""
     _warn([f"{e.source}: {e.reason}" for e in report.refused_files()], "the other rules are loaded")
 
@@ -28,10 +40,13 @@ def warn_refused_members(refused: Sequence[str]) -> None:
 def _warn(lines: Sequence[str], outcome: str) -> None:
     if not lines:
         return
-    from garde.detect.sigma.rulefile import one_line
-
     warn_console.print(Text(f"warning: {len(lines):,} rule files refused ({outcome}):"))
     for line in lines[:MAX_SHOWN]:
-        warn_console.print(Text(f"  {one_line(line, 400)}"))
+        warn_console.print(Text(f"  {_one_line(line, 400)}"))
     if len(lines) > MAX_SHOWN:
         warn_console.print(Text(f"  ... and {len(lines) - MAX_SHOWN:,} more (`garde rules check PATH` lists them all)"))
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
