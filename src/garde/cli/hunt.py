@@ -15,6 +15,7 @@ from rich.text import Text
 
 from garde.bootstrap import build_app, build_detection
 from garde.cli.events import DataDir, settings_from
+from garde.cli.output import shown
 from garde.core.alerts import LEVELS
 from garde.core.errors import InputError
 
@@ -88,7 +89,7 @@ def hunt(
     _summary(result, detection.report.loaded, detection.report.refused, keep_alerts, seconds)
     for written in (timeline, report):
         if written is not None:
-            console.print(Text(f"wrote {written}"))
+            console.print(shown(f"wrote {written}"))
 
 
 def _bar(store: bool, quiet: bool) -> Progress:
@@ -135,7 +136,7 @@ def _summary(result: HuntResult, loaded: int, refused: int, kept: bool, seconds:
         for name in ("level", "rule", "alerts"):
             rules.add_column(name, justify="right" if name == "alerts" else "left")
         for (level, title), n in top:
-            rules.add_row(Text(level), Text(title), f"{n:,}")
+            rules.add_row(shown(level), shown(title), f"{n:,}")
         console.print(rules)
 
 

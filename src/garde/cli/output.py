@@ -32,6 +32,10 @@ from rich.text import Text
 from garde.core.safe_text import csv_cell, visible_controls
 
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+# Column types whose Python values are already plain data (JSON numbers, strings, booleans).
+_SIMPLE = frozenset(
+    {pl.String, pl.Boolean, pl.Null, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64}
+)
 # Characters JSON may carry raw but a terminal would act on: DEL, C1 controls, bidi controls.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -47,16 +51,12 @@ def shown(value: object, style: str = "") -> Text:
     return Text(visible_controls("" if value is None else str(value)), style=style)
 
 
-def print_frame(
-    frame: pl.DataFrame, fmt: OutputFormat, console: Console, title: str | None = None, out: TextIO | None = None
-) -> None:
-    stream = out or sys.stdout
+def print_frame(frame: pl.DataFrame, fmt: OutputFormat, console: Console, title: str | None = None) -> None:
     if fmt is OutputFormat.json:
-        for line in json_lines(frame):
-            stream.write(line)
+        sys.stdout.writelines(json_lines(frame))
         return
     if fmt is OutputFormat.csv:
-        write_csv(frame, stream)
+        write_csv(frame, sys.stdout)
         return
     table = Table(title=shown(title) if title else None, show_lines=False, header_style="bold")
     for name in frame.columns:
@@ -107,7 +107,7 @@ def _text(value: object) -> str:
 
 def _rows(frame: pl.DataFrame, *, for_table: bool = False) -> Iterator[tuple[object, ...]]:
     columns = [_plain_column(frame.get_column(name), for_table) for name in frame.columns]
-    return zip(*columns, strict=True) if columns else iter(())
+    return zip(*columns, strict=True)
 
 
 def _plain_column(series: pl.Series, for_table: bool) -> list[object]:
@@ -133,9 +133,7 @@ def _plain_column(series: pl.Series, for_table: bool) -> list[object]:
     if isinstance(dtype, pl.Binary):
         return series.bin.encode("base64").to_list()
     values: list[object] = series.to_list()
-    if dtype.is_nested() or dtype.is_float() or dtype in (pl.Int128, pl.UInt128, pl.Object):
-        return [_plain(v) for v in values]
-    return values
+    return values if dtype in _SIMPLE else [_plain(v) for v in values]
 
 
 def _plain(value: object) -> object:
