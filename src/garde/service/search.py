@@ -11,6 +11,7 @@ from garde.core.errors import QueryError
 from garde.core.filters import FIELD_RE, parse_filter
 from garde.core.ports import EventStore
 
+MAX_LIMIT = 10_000_000  # far past what a terminal or a result-size cap lets through
 DEFAULT_COLUMNS = (
     "@timestamp",
     "event.dataset",
@@ -55,5 +56,5 @@ def search_sql(store: EventStore, sql: str, *, limit: int = 100) -> SearchResult
 
 
 def _check_limit(limit: int) -> None:
-    if limit < 1:
-        raise QueryError("the limit must be at least 1")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"the limit must be between 1 and {MAX_LIMIT:,} rows")

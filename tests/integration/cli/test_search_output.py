@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from garde.cli import app
 from garde.core.batch import BatchBuilder, Reject
+from garde.core.errors import QueryError
 from garde.store.duckdb_events import DuckDBEventStore
 
 T0 = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -306,3 +307,16 @@ def test_filter_results_are_limited_and_say_so(data_dir: Path) -> None:
     code, out, err = garde(data_dir, "search", "message:formula", "-n", "4", "-o", "json")
     assert len(out.splitlines()) == 4
     assert err == ""
+
+
+@pytest.mark.parametrize("sql", [True, False])
+@pytest.mark.parametrize("limit", ["0", "10000001", "99999999999999999999"])
+def test_a_limit_out_of_range_is_a_plain_error(data_dir: Path, sql: bool, limit: str) -> None:
+    args = ["search", "--sql", "SELECT 1 AS a"] if sql else ["search", "a:1"]
+    runner = CliRunner()
+    result = runner.invoke(app, [*args, "-n", limit, "-d", str(data_dir)])
+    if limit == "0":  # refused by the option itself, as a usage error
+        assert result.exit_code == 2
+        return
+    assert isinstance(result.exception, QueryError)
+    assert str(result.exception) == "the limit must be between 1 and 10,000,000 rows"
