@@ -16,6 +16,7 @@ from garde.service.ingest import IngestService
 from garde.service.sources import ReadLimits
 from garde.settings import Settings
 from garde.store.duckdb_events import DuckDBEventStore
+from garde.store.duckdb_query import QueryLimits
 
 if TYPE_CHECKING:  # imported where used: pySigma and SQLAlchemy cost ~1 s at start-up
     from garde.detect.sigma import LoadReport, SigmaEngine
@@ -45,7 +46,8 @@ def build_app(settings: Settings, *, read_only: bool = False) -> App:
             f"no event store in {settings.data_dir} (check --data-dir or GARDE_DATA_DIR, or run garde ingest first)"
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    events = DuckDBEventStore(settings.events_db, read_only=read_only)
+    limits = QueryLimits(timeout_s=settings.query_timeout_s, memory_mb=settings.query_memory_mb)
+    events = DuckDBEventStore(settings.events_db, read_only=read_only, limits=limits)
     return App(
         settings=settings,
         events=events,

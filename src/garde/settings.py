@@ -62,6 +62,16 @@ class Settings(BaseModel):
         60, ge=0, description="How late (event time) an event may arrive and still count in a Sigma correlation."
     )
 
+    query_timeout_s: float = Field(
+        60.0, gt=0, description="Longest a search or SQL query may run before it is stopped (seconds)."
+    )
+    query_memory_mb: int = Field(
+        1024,
+        ge=0,
+        description="Most memory one search or SQL query may take beyond what Garde already holds (MiB; "
+        "Linux; 0: no cap). A result larger than a quarter of it is refused.",
+    )
+
     @property
     def events_db(self) -> Path:
         return self.data_dir / "events.duckdb"

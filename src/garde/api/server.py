@@ -31,6 +31,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 from garde.api.app import SECURITY_HEADERS, create_api
+from garde.core.safe_text import one_line
 from garde.settings import Settings
 
 log = logging.getLogger("uvicorn.error.garde")  # uvicorn's handler and format
@@ -176,7 +177,7 @@ class GuardedH11Protocol(H11Protocol):
     def send_400_response(self, msg: str) -> None:
         """One log line; a 400 only if no answer has begun (else h11 raised); then close."""
         reason = self.conn.last_error or msg
-        log.warning("%s - invalid HTTP request refused: %s", self.peer, _one_line(reason))
+        log.warning("%s - invalid HTTP request refused: %s", self.peer, one_line(reason, REASON_MAX_CHARS))
         cycle = self.cycle
         answering = cycle is not None and cycle.response_started
         if cycle is not None and not cycle.response_complete:
@@ -203,11 +204,6 @@ def _raw_response(status: int, body: bytes) -> bytes:
     ]
     head = b"HTTP/1.1 %d %s\r\n" % (status, phrase) + b"".join(b"%s: %s\r\n" % h for h in headers)
     return head + b"\r\n" + body
-
-
-def _one_line(text: str) -> str:
-    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-    return flat[:REASON_MAX_CHARS]
 
 
 def _drop_bare_invalid_request(record: logging.LogRecord) -> bool:

@@ -11,10 +11,11 @@ from importlib import import_module
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from garde import __version__
 from garde.core.errors import GardeError
+from garde.core.safe_text import visible_controls
 
 app = typer.Typer(
     name="garde",
@@ -54,8 +55,13 @@ def main() -> None:
     try:
         app()
     except GardeError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        # The message may quote a log value (a DuckDB conversion error does): no markup, no controls.
+        err_console.print(Text.assemble(("error:", "bold red"), " ", visible_controls(str(exc), one_line=True)))
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130:  # Typer turns Ctrl-C into exit code 130 without a word
+            err_console.print("interrupted")
+        raise

@@ -13,9 +13,9 @@ from rich.text import Text
 
 from garde.bootstrap import build_alert_review
 from garde.cli.events import DataDir, settings_from
-from garde.cli.terminal import terminal_safe
 from garde.core.alerts import LEVELS, MAX_EVIDENCE, Alert, Evidence
 from garde.core.errors import InputError
+from garde.core.safe_text import visible_controls
 from garde.service.evidence import CitedEvent, cited_events
 
 console = Console(soft_wrap=True)  # a path or a record is never cut by line breaks of our own
@@ -23,7 +23,7 @@ alerts_app = typer.Typer(help="Stored alerts: list them, show one with the recor
 
 
 def _safe(value: object) -> Text:
-    return Text(terminal_safe("" if value is None else str(value)))
+    return Text(visible_controls("" if value is None else str(value), one_line=True))
 
 
 def _when(t: datetime | None) -> str:
@@ -92,7 +92,7 @@ def show(
 
 
 def _print_alert(a: Alert) -> None:
-    console.print(Text.assemble((f"{a.level} ", "bold"), (terminal_safe(a.title), "bold")))
+    console.print(Text.assemble((f"{a.level} ", "bold"), (visible_controls(a.title, one_line=True), "bold")))
     rows: list[tuple[str, str]] = [
         ("alert", a.id),
         ("rule", f"{a.rule_id} ({a.kind})"),
@@ -104,7 +104,7 @@ def _print_alert(a: Alert) -> None:
         rows.append(("ATT&CK", " ".join(a.attack_ids)))
     rows.extend(("matched", f"{name}: {'(absent)' if value is None else value}") for name, value in a.fields)
     for label, value in rows:
-        console.print(Text.assemble((f"{label:<9}", "dim"), terminal_safe(value)))
+        console.print(Text.assemble((f"{label:<9}", "dim"), visible_controls(value, one_line=True)))
 
 
 def _print_evidence(a: Alert, cited: list[CitedEvent], note: str) -> None:
@@ -113,16 +113,19 @@ def _print_evidence(a: Alert, cited: list[CitedEvent], note: str) -> None:
         e = c.evidence
         console.print(
             Text.assemble(
-                f"[{n}] {_when(e.time)}  ", (terminal_safe(_where(e)), "bold"), "  ", (f"({c.read_from})", "dim")
+                f"[{n}] {_when(e.time)}  ",
+                (visible_controls(_where(e), one_line=True), "bold"),
+                "  ",
+                (f"({c.read_from})", "dim"),
             )
         )
-        console.print(Text(terminal_safe(f"    event {e.event_id}"), style="dim"))
+        console.print(Text(visible_controls(f"    event {e.event_id}", one_line=True), style="dim"))
         if c.original is not None:
             console.print(Text(_indented(c.original)))
     if a.more_events:
         console.print(f"... and {a.more_events:,} more events, not cited (an alert cites at most {MAX_EVIDENCE}).")
     if note and any(c.original is None for c in cited):
-        console.print(Text(terminal_safe(f"event store: {note}"), style="dim"))
+        console.print(Text(visible_controls(f"event store: {note}", one_line=True), style="dim"))
 
 
 def _indented(original: str) -> str:
@@ -130,7 +133,7 @@ def _indented(original: str) -> str:
         text = orjson.dumps(orjson.loads(original), option=orjson.OPT_INDENT_2).decode()
     except orjson.JSONDecodeError:
         text = original
-    return terminal_safe("\n".join("    " + line for line in text.splitlines()), keep_newlines=True)
+    return visible_controls("\n".join("    " + line for line in text.splitlines()))
 
 
 def register(app: typer.Typer) -> None:

@@ -11,13 +11,14 @@ from rich.table import Table
 from rich.text import Text
 
 from garde.bootstrap import build_app
-from garde.cli.output import OutputFormat, print_frame
+from garde.cli.output import OutputFormat, print_frame, shown
 from garde.core.errors import InputError
 from garde.core.schema import markdown
 from garde.service.search import DEFAULT_COLUMNS, search_filter, search_sql
 from garde.settings import Settings
 
 console = Console()
+err_console = Console(stderr=True)
 
 DataDir = typer.Option(None, "--data-dir", "-d", help="Data folder (default: $GARDE_DATA_DIR or ./garde-data).")
 
@@ -70,9 +71,9 @@ def ingest(
     if report.retention_dropped:
         summary.add_row("dropped by retention", f"{report.retention_dropped:,}")
     for fmt, count in report.events_by_format.most_common():
-        summary.add_row(Text(f"  format {fmt}"), f"{count:,}")
+        summary.add_row(shown(f"  format {fmt}"), f"{count:,}")
     for reason, count in report.rejects_by_reason.most_common(10):
-        summary.add_row(Text(f"  rejected: {reason}"), f"{count:,}")
+        summary.add_row(shown(f"  rejected: {reason}"), f"{count:,}")
     console.print(summary)
     if report.rejects:
         console.print("See the rejected records and their reasons with [bold]garde rejects[/].")
@@ -81,7 +82,7 @@ def ingest(
 def search(
     query: str = typer.Argument(..., help='A filter such as "user.name:alice AND event.code:4625", or SQL with --sql.'),
     sql: bool = typer.Option(False, "--sql", help="QUERY is one SELECT over the views events and rejects."),
-    limit: int = typer.Option(100, "--limit", "-n", min=1, help="Most rows to show (filters)."),
+    limit: int = typer.Option(100, "--limit", "-n", min=1, help="Most rows to show (filters and SQL)."),
     fields: str | None = typer.Option(None, "--fields", help="Comma-separated columns to show (filters)."),
     output: OutputFormat = typer.Option(OutputFormat.table, "--output", "-o", help="table, json or csv."),
     data_dir: Path | None = DataDir,
@@ -90,13 +91,18 @@ def search(
     app = build_app(settings_from(data_dir), read_only=True)
     try:
         if sql:
-            frame = search_sql(app.events, query)
+            result = search_sql(app.events, query, limit=limit)
         else:
             columns = tuple(c.strip() for c in fields.split(",") if c.strip()) if fields else DEFAULT_COLUMNS
-            frame = search_filter(app.events, query, limit=limit, columns=columns)
+            result = search_filter(app.events, query, limit=limit, columns=columns)
     finally:
         app.close()
-    print_frame(frame, output, console, title=f"{frame.height} events" if not sql else None)
+    frame = result.frame
+    print_frame(frame, output, console, title=f"{frame.height} {'rows' if sql else 'events'}")
+    if result.truncated:
+        # After a table on the terminal; apart from the data (stderr) for JSON and CSV.
+        note = f"only the first {limit:,} rows are shown: more match (raise --limit to see more)"
+        (console if output is OutputFormat.table else err_console).print(shown(note))
 
 
 def stats(data_dir: Path | None = DataDir) -> None:
@@ -110,15 +116,15 @@ def stats(data_dir: Path | None = DataDir) -> None:
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("events", f"{s.events:,}")
-    table.add_row("from", s.first or "-")
-    table.add_row("to", s.last or "-")
+    table.add_row("from", shown(s.first or "-"))
+    table.add_row("to", shown(s.last or "-"))
     table.add_row("days stored", f"{s.days:,}")
     table.add_row("rejected records", f"{s.rejects:,}")
     table.add_row("size on disk", f"{s.size_bytes / 1_048_576:,.1f} MiB")
     for name, count in s.by_dataset.items():
-        table.add_row(Text(f"  dataset {name}"), f"{count:,}")
+        table.add_row(shown(f"  dataset {name}"), f"{count:,}")
     for name, count in s.by_format.items():
-        table.add_row(Text(f"  format {name}"), f"{count:,}")
+        table.add_row(shown(f"  format {name}"), f"{count:,}")
     console.print(table)
 
 

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from garde.bootstrap import build_app, build_detection
 from garde.cli.events import DataDir, settings_from
+from garde.cli.output import shown
 from garde.cli.refusals import warn_refused_files
 from garde.core.alerts import LEVELS
 from garde.core.errors import InputError
@@ -90,7 +91,7 @@ def hunt(
     warn_refused_files(detection.report)
     for written in (timeline, report):
         if written is not None:
-            console.print(Text(f"wrote {written}"))
+            console.print(shown(f"wrote {written}"))
 
 
 def _bar(store: bool, quiet: bool) -> Progress:
@@ -137,7 +138,7 @@ def _summary(result: HuntResult, loaded: int, refused: int, kept: bool, seconds:
         for name in ("level", "rule", "alerts"):
             rules.add_column(name, justify="right" if name == "alerts" else "left")
         for (level, title), n in top:
-            rules.add_row(Text(level), Text(title), f"{n:,}")
+            rules.add_row(shown(level), shown(title), f"{n:,}")
         console.print(rules)
 
 

@@ -8,6 +8,8 @@ from typing import Protocol
 from rich.console import Console
 from rich.text import Text
 
+from garde.core.safe_text import one_line
+
 
 class _RefusedFile(Protocol):
     @property
@@ -42,11 +44,6 @@ def _warn(lines: Sequence[str], outcome: str) -> None:
         return
     warn_console.print(Text(f"warning: {len(lines):,} rule files refused ({outcome}):"))
     for line in lines[:MAX_SHOWN]:
-        warn_console.print(Text(f"  {_one_line(line, 400)}"))
+        warn_console.print(Text(f"  {one_line(line, 400)}"))
     if len(lines) > MAX_SHOWN:
         warn_console.print(Text(f"  ... and {len(lines) - MAX_SHOWN:,} more (`garde rules check PATH` lists them all)"))
-
-
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -9,11 +9,10 @@ import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from garde.bootstrap import build_correlator, build_rules_admin, load_engine
 from garde.cli.events import DataDir, settings_from
-from garde.cli.output import OutputFormat, print_frame
+from garde.cli.output import OutputFormat, print_frame, shown
 from garde.cli.refusals import warn_refused_files, warn_refused_members
 from garde.core.alerts import Exclusion
 from garde.core.errors import InputError
@@ -79,14 +78,14 @@ def check(
     for e in errors:
         reasons[e.category] = reasons.get(e.category, 0) + 1
     for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
-        summary.add_row(Text(f"  {reason}"), f"{n:,}")
+        summary.add_row(shown(f"  {reason}"), f"{n:,}")
     console.print(summary)
     if errors:
         table = Table(title="Refused rules", header_style="bold")
         for name in ("source", "id", "title", "reason"):
             table.add_column(name, overflow="fold")
         for e in errors:
-            table.add_row(Text(e.source), Text(e.rule_id), Text(e.title), Text(e.reason))
+            table.add_row(shown(e.source), shown(e.rule_id), shown(e.title), shown(e.reason))
         console.print(table)
         # SystemExit, not typer.Exit: main() runs Typer with standalone_mode=False, which turns
         # typer.Exit(1) into a return value that it drops.
@@ -99,7 +98,7 @@ def _set_enabled(rule_id: str, enabled: bool, data_dir: Path | None) -> None:
         admin.rule_settings.set_enabled(rule_id, enabled)
     finally:
         admin.close()
-    console.print(Text(f"rule {rule_id} {'enabled' if enabled else 'disabled'}"))
+    console.print(shown(f"rule {rule_id} {'enabled' if enabled else 'disabled'}"))
 
 
 @rules_app.command()
@@ -135,7 +134,7 @@ def exclude(
         saved = admin.rule_settings.add_exclusion(Exclusion(rule_id, where, owner.strip(), reason.strip(), until))
     finally:
         admin.close()
-    console.print(Text(f"exclusion {saved.id} saved for rule {rule_id}" + (f" until {until}" if until else "")))
+    console.print(shown(f"exclusion {saved.id} saved for rule {rule_id}" + (f" until {until}" if until else "")))
 
 
 @rules_app.command()
@@ -153,10 +152,10 @@ def exclusions(data_dir: Path | None = DataDir) -> None:
     for e in found:
         table.add_row(
             str(e.id),
-            Text(e.rule_id),
-            Text(e.where),
-            Text(e.owner),
-            Text(e.reason),
+            shown(e.rule_id),
+            shown(e.where),
+            shown(e.owner),
+            shown(e.reason),
             e.created.strftime("%Y-%m-%d"),
             str(e.expires or "never"),
             "active" if e.active(today) else "expired",
@@ -176,7 +175,7 @@ def unexclude(
         admin.close()
     if not removed:
         raise InputError(f"no exclusion {exclusion_id}")
-    console.print(Text(f"exclusion {exclusion_id} removed"))
+    console.print(shown(f"exclusion {exclusion_id} removed"))
 
 
 @rules_app.command()
@@ -192,7 +191,7 @@ def update(
         pack = admin.packs.update(url or settings.rules_url, sha256)
     finally:
         admin.close()
-    console.print(Text(f"installed {pack.name}: {pack.rules:,} rule files, sha256 {pack.sha256}"))
+    console.print(shown(f"installed {pack.name}: {pack.rules:,} rule files, sha256 {pack.sha256}"))
     warn_refused_members(pack.refused)
 
 
@@ -208,7 +207,7 @@ def install(
         installed = admin.packs.install(pack, sha256)
     finally:
         admin.close()
-    console.print(Text(f"installed {installed.name}: {installed.rules:,} rule files, sha256 {installed.sha256}"))
+    console.print(shown(f"installed {installed.name}: {installed.rules:,} rule files, sha256 {installed.sha256}"))
     warn_refused_members(installed.refused)
 
 
@@ -224,7 +223,7 @@ def packs(data_dir: Path | None = DataDir) -> None:
     for name in ("name", "rule files", "installed", "sha256", "source"):
         table.add_column(name, overflow="fold")
     for p in found:
-        table.add_row(Text(p.name), f"{p.rules:,}", p.installed, p.sha256, Text(p.source))
+        table.add_row(shown(p.name), f"{p.rules:,}", p.installed, p.sha256, shown(p.source))
     console.print(table)
 
 

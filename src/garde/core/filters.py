@@ -10,6 +10,10 @@ Grammar (case-insensitive keywords)::
 A VALUE is a bare word or a double-quoted string, whose only escapes are ``\\"`` and ``\\\\`` (so
 a Windows path needs none); ``*`` and ``?`` are wildcards. Parsing produces a small tree that
 storage adapters turn into parameterised SQL.
+
+Nesting (parentheses and NOT) is bounded by ``MAX_FILTER_DEPTH``: the parser and everything that
+walks the tree after it (SQL generation, in-memory matching) recurse once per level, so a bound
+here keeps them all far from Python's recursion limit.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 
 from garde.core.errors import QueryError
 
+MAX_FILTER_DEPTH = 64  # real filters nest a handful of levels; each level costs ~3 stack frames
 FIELD_RE = re.compile(r"^[A-Za-z@_][A-Za-z0-9@_.\-]*$")
 _TOKEN = re.compile(r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<q>"(?:[^"\\]|\\.)*")|(?P<op>>=|<=|>|<|:)|(?P<w>[^\s():<>"]+))')
 
@@ -65,6 +70,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -99,14 +105,24 @@ class _Parser:
             operands.append(self.factor())
         return operands[0] if len(operands) == 1 else BoolOp("AND", tuple(operands))
 
+    def nested(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            raise QueryError(f"the filter nests too deeply (at most {MAX_FILTER_DEPTH} levels of parentheses and NOT)")
+
     def factor(self) -> Node:
         if self.keyword("NOT"):
-            return Not(self.factor())
+            self.nested()
+            node: Node = Not(self.factor())
+            self.depth -= 1
+            return node
         kind, value = self.take()
         if kind == "lp":
+            self.nested()
             node = self.expr()
             if self.take()[0] != "rp":
                 raise QueryError("a parenthesis is not closed")
+            self.depth -= 1
             return node
         if kind not in ("w", "q"):
             raise QueryError(f"unexpected {value!r} in the filter")

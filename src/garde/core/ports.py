@@ -75,6 +75,11 @@ class EventStore(Protocol):
         """Read-only SQL over the ``events`` and ``rejects`` views."""
         ...
 
+    def query_printable(self, sql: str, *, limit: int) -> pl.DataFrame:
+        """A user's read-only SQL: at most ``limit`` rows, column names made unique, and every
+        column of a type the CLI writers print (dates and times as ISO text...)."""
+        ...
+
     def search(self, node: Node, *, limit: int, columns: Sequence[str]) -> pl.DataFrame:
         """Events matching a parsed filter, newest first; unknown columns come from ``original``."""
         ...

@@ -22,6 +22,7 @@ import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from garde.core.alerts import LEVELS, Alert, Evidence, level_rank
+from garde.core.safe_text import csv_cell
 from garde.service.detect import EVENTS_PER_ALERT, HuntResult
 
 MAX_ALERTS_IN_REPORT = 2_000
@@ -51,7 +52,6 @@ TIMELINE_COLUMNS = (
     "more_events",
     "alert_id",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def evidence_record(e: Evidence) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def write_timeline(alerts: Sequence[Alert], path: Path) -> None:
             writer = csv.DictWriter(out, fieldnames=TIMELINE_COLUMNS)
             writer.writeheader()
             for a in ordered:
-                writer.writerow({k: _csv_safe(v) for k, v in alert_record(a).items()})
+                writer.writerow({k: csv_cell(v) for k, v in alert_record(a).items()})
         return
     with path.open("wb") as out:
         for a in ordered:
@@ -108,12 +108,6 @@ def write_timeline(alerts: Sequence[Alert], path: Path) -> None:
             record["event_ids"] = list(a.event_ids)
             record["tags"] = list(a.tags)
             out.write(orjson.dumps(record) + b"\n")
-
-
-def _csv_safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)

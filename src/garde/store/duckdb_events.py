@@ -11,24 +11,27 @@
   adds nothing.
 - SQL text built here holds only quoted schema names, never input: values always go as
   parameters (hence the S608 noqa).
-- Reads for users (``query``) accept one SELECT statement only, on a connection that cannot
-  reach files or the network.
+- Reads for users (``query``, ``query_printable``, ``search``) accept one SELECT statement only,
+  on a connection that cannot reach files or the network, bounded in time, memory and size and
+  stopped by Ctrl-C (``garde.store.duckdb_query``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from garde.core.batch import Reject, event_id
 from garde.core.errors import QueryError, StoreUnavailableError
 from garde.core.filters import Node
 from garde.core.ports import AppendResult, StoreStats
 from garde.core.schema import EVENT_SCHEMA, FIELD_NAMES
+from garde.store.duckdb_query import QueryLimits, printable, run_guarded
 from garde.store.filter_sql import field_expr, quote_ident, to_sql
 
 FLUSH_ROWS = 50_000  # ~75 MB of staged events: bounds memory, still large commits
@@ -46,9 +49,17 @@ _SELECT_COLUMNS = ", ".join(quote_ident(n) for n in FIELD_NAMES)
 class DuckDBEventStore:
     """EventStore on a DuckDB file (see the module docstring)."""
 
-    def __init__(self, path: Path | str, *, read_only: bool = False, memory_limit: str = "512MB") -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        memory_limit: str = "512MB",
+        limits: QueryLimits = QueryLimits(),
+    ) -> None:
         self.path = Path(path)
         self.read_only = read_only and self.path.exists()
+        self.limits = limits
         try:
             self._con = duckdb.connect(str(self.path), read_only=self.read_only)
         except duckdb.IOException as exc:
@@ -173,20 +184,13 @@ class DuckDBEventStore:
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
         """One read-only SELECT (or WITH ... SELECT) statement, over ``events`` and ``rejects``."""
-        try:
-            statements = duckdb.extract_statements(sql)
-        except duckdb.Error as exc:
-            raise QueryError(f"SQL not understood: {str(exc).splitlines()[0]}") from exc
-        if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-            raise QueryError("only one SELECT statement is allowed")
-        cursor = self._con.cursor()
-        try:
-            cursor.execute("SET enable_external_access = false")
-            return _frame(cursor.sql(sql, params=list(params)))
-        except duckdb.Error as exc:
-            raise QueryError(str(exc).splitlines()[0]) from exc
-        finally:
-            cursor.close()
+        _check_one_select(sql)
+        return self._guarded(lambda cursor: cursor.sql(sql, params=list(params)).to_arrow_table())
+
+    def query_printable(self, sql: str, *, limit: int) -> pl.DataFrame:
+        """A user's SELECT, at most ``limit`` rows, each column of a type every writer prints."""
+        _check_one_select(sql)
+        return self._guarded(lambda cursor: printable(cursor.sql(sql)).limit(limit).to_arrow_table())
 
     def search(self, node: Node, *, limit: int, columns: Sequence[str]) -> pl.DataFrame:
         params: list[object] = []
@@ -194,10 +198,22 @@ class DuckDBEventStore:
         where = to_sql(node, params)
         params.append(limit)
         sql = f'SELECT {selected} FROM events WHERE {where} ORDER BY "@timestamp" DESC LIMIT ?'  # noqa: S608
+        return self._guarded(lambda cursor: cursor.sql(sql, params=params).to_arrow_table())
+
+    def _guarded(self, fetch: Callable[[duckdb.DuckDBPyConnection], pa.Table]) -> pl.DataFrame:
+        """Run ``fetch`` on a cursor of its own that cannot reach files or the network, within
+        the store's limits (time, memory, Ctrl-C)."""
+        cursor = self._con.cursor()
         try:
-            return _frame(self._con.sql(sql, params=params))
-        except duckdb.Error as exc:
-            raise QueryError(str(exc).splitlines()[0]) from exc
+            cursor.execute("SET enable_external_access = false")
+            cursor.execute("SET TimeZone = 'UTC'")
+            table = run_guarded(cursor, lambda: fetch(cursor), self.limits)
+        finally:
+            cursor.close()
+        try:
+            return _frame_of(table)
+        except pl.exceptions.PolarsError as exc:
+            raise QueryError(f"the result cannot be read: {str(exc).splitlines()[0]}") from exc
 
     def scan(
         self, where_sql: str = "TRUE", params: Sequence[object] = (), batch_rows: int = 50_000
@@ -273,6 +289,21 @@ class DuckDBEventStore:
             self.flush()
             self._run("CHECKPOINT")
         self._con.close()
+
+
+def _check_one_select(sql: str) -> None:
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"SQL not understood: {str(exc).splitlines()[0]}") from exc
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise QueryError("only one SELECT statement is allowed")
+
+
+def _frame_of(table: pa.Table) -> pl.DataFrame:
+    out = pl.from_arrow(table)
+    assert isinstance(out, pl.DataFrame)
+    return out
 
 
 def _frame(result: duckdb.DuckDBPyRelation | None) -> pl.DataFrame:

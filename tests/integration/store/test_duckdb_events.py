@@ -11,7 +11,7 @@ import pytest
 
 from garde.core.batch import BatchBuilder, Reject
 from garde.core.errors import QueryError
-from garde.core.filters import Match, parse_filter
+from garde.core.filters import MAX_FILTER_DEPTH, Match, parse_filter
 from garde.core.schema import EVENT_SCHEMA
 from garde.store.duckdb_events import DuckDBEventStore
 
@@ -292,6 +292,17 @@ def offsets(store: DuckDBEventStore, text: str) -> list[int]:
 )
 def test_search_filters(searchable: DuckDBEventStore, text: str, expected: list[int]) -> None:
     assert offsets(searchable, text) == expected
+
+
+def test_the_deepest_filter_allowed_runs_in_sql(searchable: DuckDBEventStore) -> None:
+    """Nesting is bounded in the parser; the SQL built from the deepest filter still runs."""
+    nots = "NOT " * MAX_FILTER_DEPTH + "user.name:bob"  # an even number of NOTs: bob
+    assert MAX_FILTER_DEPTH % 2 == 0
+    assert offsets(searchable, nots) == [3]
+    parens = "(" * MAX_FILTER_DEPTH + "user.name:bob OR event.code:1" + ")" * MAX_FILTER_DEPTH
+    assert offsets(searchable, parens) == [3, 4]
+    mixed = "(NOT " * (MAX_FILTER_DEPTH // 2) + "user.name:bob" + ")" * (MAX_FILTER_DEPTH // 2)
+    assert offsets(searchable, mixed) == [3]
 
 
 @pytest.mark.parametrize(

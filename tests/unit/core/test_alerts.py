@@ -10,7 +10,7 @@ import pytest
 from garde.core.alerts import MAX_EVIDENCE, Alert, Evidence, alert_id
 from garde.core.batch import BatchBuilder
 from garde.core.filter_match import filter_mask
-from garde.core.filters import parse_filter
+from garde.core.filters import MAX_FILTER_DEPTH, parse_filter
 from garde.core.schema import FIELD_NAMES
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
@@ -115,6 +115,14 @@ def test_filter_mask(query: str, expected: list[bool]) -> None:
         {"user.name": "bob", "CommandLine": "x"},
     ]
     assert filter_mask(parse_filter(query), frame(events)).to_list() == expected
+
+
+def test_filter_mask_of_the_deepest_filter_allowed() -> None:
+    events: list[dict[str, object]] = [{"user.name": "bob"}, {"user.name": "eve"}]
+    nots = "NOT " * MAX_FILTER_DEPTH + "user.name:bob"
+    assert filter_mask(parse_filter(nots), frame(events)).to_list() == [True, False]
+    parens = "(NOT " * (MAX_FILTER_DEPTH // 2) + "CommandLine:x" + ")" * (MAX_FILTER_DEPTH // 2)
+    assert filter_mask(parse_filter(parens), frame(events)).to_list() == [False, False]
 
 
 def test_filter_mask_on_empty_batch() -> None:

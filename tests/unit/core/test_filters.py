@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from garde.core.errors import InputError, QueryError
-from garde.core.filters import BoolOp, Match, Not, parse_filter
+from garde.core.filters import MAX_FILTER_DEPTH, BoolOp, Match, Not, parse_filter
 
 
 def m(field: str | None, value: str, op: str = ":") -> Match:
@@ -161,3 +161,35 @@ def test_a_misplaced_keyword_is_an_error(text: str) -> None:
 
 def test_a_quoted_keyword_is_a_value() -> None:
     assert parse_filter('"OR" a:1') == BoolOp("AND", (m(None, "OR"), m("a", "1")))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 500 + "a:1" + ")" * 500,
+        "NOT " * 2000 + "a:1",
+        "(NOT " * 300 + "a:1" + ")" * 300,
+        "a:1 AND " + "(b:2 OR " * 400 + "c:3" + ")" * 400,
+    ],
+)
+def test_too_deep_a_filter_is_a_plain_query_error(text: str) -> None:
+    """Deep nesting used to end in a RecursionError traceback; now it is one clear line."""
+    with pytest.raises(QueryError) as info:
+        parse_filter(text)
+    assert str(info.value) == f"the filter nests too deeply (at most {MAX_FILTER_DEPTH} levels of parentheses and NOT)"
+
+
+def test_the_deepest_allowed_filter_parses() -> None:
+    deepest = "(" * (MAX_FILTER_DEPTH - 1) + "NOT a:1" + ")" * (MAX_FILTER_DEPTH - 1)
+    assert parse_filter(deepest) == Not(m("a", "1"))
+    assert parse_filter("NOT " * MAX_FILTER_DEPTH + "a:1") is not None
+    with pytest.raises(QueryError):
+        parse_filter("NOT " * (MAX_FILTER_DEPTH + 1) + "a:1")
+    with pytest.raises(QueryError):
+        parse_filter("(" * (MAX_FILTER_DEPTH + 1) + "a:1" + ")" * (MAX_FILTER_DEPTH + 1))
+
+
+def test_a_long_flat_filter_is_not_deep() -> None:
+    node = parse_filter(" OR ".join(f"a:{i}" for i in range(5_000)))
+    assert isinstance(node, BoolOp)
+    assert len(node.operands) == 5_000

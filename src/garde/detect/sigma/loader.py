@@ -21,13 +21,14 @@ from sigma.exceptions import SigmaError, SigmaRegularExpressionError
 from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.rule import SigmaRule
 
+from garde.core.safe_text import one_line
 from garde.detect.sigma.cache import RuleCache, entry_key, settings_key
 from garde.detect.sigma.compiler import CompileError, compile_rule, rule_info
 from garde.detect.sigma.ir import CompiledRule, CorrelationRule, RuleError
 from garde.detect.sigma.logsources import UnsupportedLogSource
 from garde.detect.sigma.packs import RULE_SUFFIXES, UnsafePack, rule_members
 from garde.detect.sigma.pipeline import build_pipeline
-from garde.detect.sigma.rulefile import MAX_RULE_FILE_BYTES, RuleFileError, cap_text, one_line, read_documents
+from garde.detect.sigma.rulefile import MAX_RULE_FILE_BYTES, RuleFileError, cap_text, read_documents
 
 # Reasons that refuse a whole file (or pack, or path), not one rule: listed by `hunt`/`rules list`.
 FILE_REFUSED = "rule file refused"

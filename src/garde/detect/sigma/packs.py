@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from garde.detect.sigma.rulefile import MAX_RULE_FILE_BYTES, cap_text, one_line
+from garde.core.safe_text import one_line
+from garde.detect.sigma.rulefile import MAX_RULE_FILE_BYTES, cap_text
 
 RULE_SUFFIXES = (".yml", ".yaml")
 MAX_MEMBERS = 20_000  # SigmaHQ's largest release zip holds about 4,000 files

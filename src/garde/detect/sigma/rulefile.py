@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from garde.core.safe_text import one_line
+
 MAX_RULE_FILE_BYTES = 1 << 20  # SigmaHQ's largest rule file is 295 KB
 MAX_NESTING = 32  # SigmaHQ's deepest rule nests 6 levels
 MAX_NODES = 250_000  # YAML nodes once aliases are expanded; SigmaHQ's largest rule has 4,475
@@ -58,12 +60,6 @@ def read_documents(content: bytes) -> list[dict[str, Any]]:
 
 def cap_text() -> str:
     return f"{MAX_RULE_FILE_BYTES // (1 << 20)} MiB"
-
-
-def one_line(text: str, limit: int = REASON_MAX_CHARS) -> str:
-    """``text`` on one printable line of at most ``limit`` characters (reasons quote input)."""
-    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _scan_events(text: str) -> None:

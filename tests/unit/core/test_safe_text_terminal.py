@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from garde.cli.terminal import terminal_safe
+from garde.core.safe_text import visible_controls
 
 
 @pytest.mark.parametrize(
@@ -21,9 +21,9 @@ from garde.cli.terminal import terminal_safe
         ("[bold]markup[/]", "[bold]markup[/]"),  # markup is Rich's Text's business, left as is
     ],
 )
-def test_terminal_safe(text: str, shown: str) -> None:
-    assert terminal_safe(text) == shown
+def test_one_line_value_cannot_drive_the_terminal(text: str, shown: str) -> None:
+    assert visible_controls(text, one_line=True) == shown
 
 
 def test_newlines_can_be_kept_for_a_block_garde_laid_out() -> None:
-    assert terminal_safe('{\n  "a": "\x1b[2J"\n}', keep_newlines=True) == '{\n  "a": "\\x1b[2J"\n}'
+    assert visible_controls('{\n  "a": "\x1b[2J"\n}') == '{\n  "a": "\\x1b[2J"\n}'
