@@ -12,16 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
-from garde.core.alerts import Alert, Exclusion, level_rank
+from garde.core.alerts import Alert, AlertStore, Exclusion, RuleSettingsStore, level_rank
 from garde.core.batch import Reject, event_id
 from garde.core.errors import QueryError
 from garde.core.filter_match import filter_mask
 from garde.core.filters import Node
-from garde.core.ports import AppendResult, StoreStats
+from garde.core.ports import AppendResult, EventStore, StoreStats
 from garde.core.schema import FIELD_NAMES, empty_batch
 
 _EVENT_DATA = "winlog.event_data."
@@ -90,6 +91,11 @@ class InMemoryEventStore:
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pl.DataFrame:
         return self._select(sql, params)
+
+    def query_printable(self, sql: str, *, limit: int) -> pl.DataFrame:
+        """The user's SELECT, at most ``limit`` rows; unlike the DuckDB store, columns keep DuckDB's
+        own types (tests of the writers' conversions use the real store)."""
+        return self._select(sql).head(limit)
 
     def search(self, node: Node, *, limit: int, columns: Sequence[str]) -> pl.DataFrame:
         found = self._events.filter(filter_mask(node, self._events)).reverse().head(limit)  # newest first
@@ -236,3 +242,9 @@ class InMemoryRuleSettings:
 
     def remove_exclusion(self, exclusion_id: int) -> bool:
         return self._exclusions.pop(exclusion_id, None) is not None
+
+
+if TYPE_CHECKING:  # mypy holds each fake to its port
+    _events: EventStore = InMemoryEventStore()
+    _alerts: AlertStore = InMemoryAlertStore()
+    _settings: RuleSettingsStore = InMemoryRuleSettings()
