@@ -18,7 +18,8 @@ from typing import Any, BinaryIO
 import orjson
 
 from garde.core.ports import ParsedChunk
-from garde.parse._lines import Batches, Record, first_line, read_lines
+from garde.parse._json import TOO_DEEP, decode_error, too_deep
+from garde.parse._lines import REJECT_RAW_KEEP, Batches, Record, first_line, read_lines
 from garde.parse._time import parse_iso
 
 MAX_DOCUMENT = 64 * 1024 * 1024
@@ -193,10 +194,10 @@ def _resources(
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        yield position, raw, f"invalid JSON: {str(exc)[:80]}"
+        yield position, raw, decode_error(exc)
         return
     if isinstance(doc, dict) and doc.get("resourceType") != "Bundle":
-        yield position, raw, doc
+        yield position, raw, TOO_DEEP if too_deep(raw, doc) else doc
         return
     if isinstance(doc, dict):
         entries = doc.get("entry")
@@ -212,7 +213,18 @@ def _resources(
         return
     for number, item in enumerate(items, 1):
         where = number if document else position
+        if too_deep(raw, item):
+            yield where, _raw_of(item, raw), TOO_DEEP
+            continue
         yield where, orjson.dumps(item), item if isinstance(item, dict) else "Bundle entry without a resource"
+
+
+def _raw_of(item: Any, container: bytes) -> bytes:
+    """An entry's JSON, or the start of its container when orjson cannot write it (254 levels)."""
+    try:
+        return orjson.dumps(item)
+    except orjson.JSONEncodeError:
+        return container[:REJECT_RAW_KEEP]
 
 
 PARSER = FhirAuditEventParser()

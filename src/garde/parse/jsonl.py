@@ -16,6 +16,7 @@ import orjson
 from garde.core.batch import BATCH_ROWS, BatchBuilder
 from garde.core.ports import ParsedChunk
 from garde.core.schema import FIELD_NAMES, PROVENANCE_FIELDS
+from garde.parse._json import TOO_DEEP, decode_error, too_deep
 from garde.parse.evtx import flatten_event
 from garde.parse.timestamps import parse_iso
 from garde.parse.windows import schema_fields, winlog_original
@@ -132,11 +133,13 @@ class JsonLinesParser:
         try:
             doc = orjson.loads(record)
         except orjson.JSONDecodeError as exc:
-            reason = "invalid UTF-8" if "UTF-8" in str(exc) else f"invalid JSON: {exc}"
-            builder.reject(line_no, reason, record)
+            builder.reject(line_no, decode_error(exc), record)
             return
         if not isinstance(doc, dict):
             builder.reject(line_no, f"a JSON {type(doc).__name__} where an object was expected", record)
+            return
+        if too_deep(record, doc):
+            builder.reject(line_no, TOO_DEEP, record)
             return
         try:
             self._add(builder, doc, record, line_no)

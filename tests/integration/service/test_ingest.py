@@ -442,3 +442,14 @@ def test_a_path_named_inside_the_data_folder_is_ingested(tmp_path: Path) -> None
     finally:
         store.close()
     assert report.events_read == 1
+
+
+def test_a_record_nested_1000_deep_loses_no_neighbour(store: DuckDBEventStore, tmp_path: Path) -> None:
+    deep = b'{"@timestamp":"2026-11-28T02:00:00Z","a":' + b'{"a":' * 999 + b"1" + b"}" * 1000
+    path = tmp_path / "deep.jsonl"
+    path.write_bytes(jsonl(300) + deep + b"\n" + jsonl(300, start=300))
+    report = run(store, path)
+    assert (report.events_added, report.rejects) == (600, 1)
+    raw, reason, position = store.query("SELECT raw, reason, position FROM rejects").row(0)
+    assert (bytes(raw), position) == (deep, 301)
+    assert reason.startswith("JSON nested deeper than")
