@@ -190,7 +190,7 @@ class CefParser(EnvelopedLineParser):
                 if key in ext and (stamp := times(ext[key])) is not None:
                     timestamp = stamp
                     break
-            return timestamp or now, fields, original
+            return timestamp, fields, original
 
         return parse_line
 

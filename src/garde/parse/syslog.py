@@ -2,6 +2,7 @@
 
 Year-less BSD timestamps take the current year, or the previous one when that would put the
 event more than a day in the future; they are read in ``timezone`` (UTC unless told otherwise).
+An RFC 5424 nil timestamp (``-``) leaves the record to be dated when Garde takes it in.
 Invalid UTF-8 is replaced (U+FFFD), not rejected: the rest of the line is still evidence.
 """
 
@@ -37,7 +38,6 @@ class SyslogParser(EnvelopedLineParser):
 
 def _line_parser(reader: EnvelopeReader) -> Callable[[str], Record | str]:
     split = reader.split
-    now = reader.now
 
     def parse_line(text: str) -> Record | str:
         env = split(text)
@@ -60,7 +60,7 @@ def _line_parser(reader: EnvelopeReader) -> Callable[[str], Record | str]:
             severity = env.pri & 7
             fields["event.severity"] = severity
             fields["log.level"] = SEVERITY_NAMES[severity]
-        return env.timestamp or now, fields, envelope_fields(env)
+        return env.timestamp, fields, envelope_fields(env)
 
     return parse_line
 

@@ -453,3 +453,28 @@ def test_a_record_nested_1000_deep_loses_no_neighbour(store: DuckDBEventStore, t
     raw, reason, position = store.query("SELECT raw, reason, position FROM rejects").row(0)
     assert (bytes(raw), position) == (deep, 301)
     assert reason.startswith("JSON nested deeper than")
+
+
+@pytest.mark.parametrize(
+    ("name", "record"),
+    [
+        ("app.log", b"<34>1 - h app 1 ID - x\n"),  # RFC 5424 with a nil timestamp
+        ("fw.log", b"CEF:0|Acme|Firewall|1.0|100|Blocked|5|src=10.1.2.3 dst=10.0.0.10\n"),  # bare CEF, no rt
+        ("export.csv", b"user,workstation\nalice,WS-ICU-04\n"),  # CSV without a time column
+    ],
+)
+def test_records_without_a_time_of_their_own_are_stored_once(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, name: str, record: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(record)
+    db = tmp_path_factory.mktemp("store") / "events.duckdb"
+    added = []
+    for _ in range(3):  # three runs, the store closed and opened again in between
+        store = DuckDBEventStore(db)
+        try:
+            added.append(run(store, path).events_added)
+            assert n_events(store) == 1
+        finally:
+            store.close()
+    assert added == [1, 0, 0]

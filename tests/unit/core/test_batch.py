@@ -138,3 +138,13 @@ def test_event_id_does_not_depend_on_the_file_path() -> None:
     one = _one({}, source="/a/Security.evtx").item(0, "event.id")
     two = _one({}, source="/b/copy.evtx").item(0, "event.id")
     assert one == two
+
+
+def test_a_record_without_a_time_of_its_own_is_dated_when_taken_in() -> None:
+    builder = BatchBuilder("syslog", "/logs/app.log")
+    builder.add(1, b"dated", T0, {}, {})
+    builder.add(2, b"undated", None, {}, {})
+    frame, _ = builder.build()
+    dated, undated = frame.rows(named=True)
+    assert dated["@timestamp"] == T0
+    assert undated["@timestamp"] == undated["event.ingested"] == dated["event.ingested"]

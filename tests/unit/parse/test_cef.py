@@ -64,7 +64,7 @@ def test_escapes_in_header_and_extension(line: bytes, name: str, action: str) ->
     events, _ = parse(PARSER, line)
     r = row(events)
     assert (r["message"], r["event.action"], r["destination.ip"]) == (name, action, "1.1.1.1")
-    assert r["@timestamp"] == NOW  # no rt and no syslog header: the time of parsing
+    assert r["@timestamp"] == r["event.ingested"]  # no rt and no syslog header: dated when taken in
 
 
 def test_escaped_newline_and_values_with_spaces() -> None:
