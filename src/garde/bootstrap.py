@@ -52,6 +52,7 @@ def build_app(settings: Settings, *, read_only: bool = False) -> App:
             workers=settings.ingest_workers,
             retention_days=settings.retention_days,
             skip_dir=settings.data_dir,
+            time_fields=settings.json_time_field_list,
         ),
     )
 

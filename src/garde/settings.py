@@ -19,6 +19,11 @@ class Settings(BaseModel):
     data_dir: Path = Field(Path("garde-data"), description="Where Garde keeps its stores.")
     retention_days: int = Field(0, ge=0, description="Drop stored events older than this many days (0 keeps all).")
     ingest_workers: int = Field(0, ge=0, description="Processes used to parse files in parallel (0: one per core).")
+    json_time_fields: str = Field(
+        "",
+        description="JSON logs: the fields holding the event time, comma-separated, tried before those Garde "
+        "knows (dotted names reach nested fields); `garde ingest --time-field` overrides it.",
+    )
     host: str = Field("127.0.0.1", description="Address `garde serve` listens on.")
     port: int = Field(8610, ge=1, le=65535, description="Port `garde serve` listens on.")
     rules_url: str = Field(
@@ -54,6 +59,10 @@ class Settings(BaseModel):
     def rules_dir(self) -> Path:
         """Installed rule packs (zips as downloaded, each with a JSON manifest)."""
         return self.data_dir / "rules"
+
+    @property
+    def json_time_field_list(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.json_time_fields.split(",") if name.strip())
 
     @property
     def rule_placeholders(self) -> dict[str, list[str]]:

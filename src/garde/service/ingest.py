@@ -14,8 +14,8 @@ import os
 import queue
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,7 @@ BatchHook = Callable[[pl.DataFrame], object]  # called with each parsed batch
 
 def parse_task(task: Task) -> Iterator[ParsedChunk]:
     """Run one task's parser; shared by the inline path and the worker processes."""
-    parser = get_parser(task.format)
+    parser = get_parser(task.format, time_fields=task.time_fields)
     source = os.path.abspath(task.path)
     with open_source(task.path) as stream:
         if task.end is None:
@@ -136,12 +136,19 @@ def plan_tasks(
 
 class IngestService:
     def __init__(
-        self, store: EventStore, *, workers: int = 0, retention_days: int = 0, skip_dir: Path | None = None
+        self,
+        store: EventStore,
+        *,
+        workers: int = 0,
+        retention_days: int = 0,
+        skip_dir: Path | None = None,
+        time_fields: Sequence[str] = (),
     ) -> None:
         self.store = store
         self.workers = workers or (os.cpu_count() or 1)
         self.retention_days = retention_days
         self.skip_dir = skip_dir
+        self.time_fields = tuple(time_fields)  # JSON: the fields holding the event time, tried first
 
     def plan(self, paths: Iterable[str], force_format: str | None = None) -> tuple[list[Task], list[Reject], int]:
         return plan_tasks(paths, force_format, skip_dir=self.skip_dir)
@@ -175,6 +182,8 @@ class IngestService:
     ) -> IngestReport:
         """Parse and store planned tasks (whole files, ranges of big files, or followed lines)."""
         started = time.perf_counter() if started is None else started
+        if self.time_fields:
+            tasks = [replace(t, time_fields=self.time_fields) for t in tasks]
         report = report or IngestReport(files=len({t.path for t in tasks}))
         report.bytes += sum(t.size for t in tasks)
         parallel = self.workers > 1 and len(tasks) > 1 and report.bytes >= PARALLEL_MIN_BYTES

@@ -214,7 +214,7 @@ def test_a_parser_crash_is_a_reject_and_other_files_go_on(
                 raise RuntimeError("kaboom")
             yield from real("jsonl").parse(stream, source, start_line=start_line)  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(ingest_module, "get_parser", lambda name: Exploding())
+    monkeypatch.setattr(ingest_module, "get_parser", lambda name, **options: Exploding())
     (tmp_path / "boom.jsonl").write_bytes(jsonl(2))
     (tmp_path / "fine.jsonl").write_bytes(jsonl(3))
     report = run(store, tmp_path)
@@ -478,3 +478,21 @@ def test_records_without_a_time_of_their_own_are_stored_once(
         finally:
             store.close()
     assert added == [1, 0, 0]
+
+
+def test_time_fields_reach_the_parser_inline_and_in_workers(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for f in range(2):
+        lines = [orjson.dumps({"meta": {"when": f"2026-11-28T02:00:{i:02d}Z"}, "file": f}) for i in range(20)]
+        (tmp_path / f"app{f}.log").write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    for workers in (1, 2):
+        store = DuckDBEventStore(tmp_path_factory.mktemp("store") / "events.duckdb")
+        try:
+            report = IngestService(store, workers=workers, time_fields=("meta.when",)).run([str(tmp_path)])
+            assert (report.events_added, report.rejects) == (40, 0)
+            first = store.query('SELECT min("@timestamp") FROM events').item()
+            assert first == datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+        finally:
+            store.close()

@@ -290,7 +290,7 @@ def test_no_readable_timestamp_is_a_reject(doc: dict[str, object]) -> None:
     frame, rejects = parse(line(doc) + b"\n")
     assert frame.height == 0
     assert [(r.position, r.reason, r.raw) for r in rejects] == [
-        (1, "no readable timestamp (@timestamp, timestamp, time...)", line(doc))
+        (1, "no readable timestamp (@timestamp, timestamp, time...): name the time field with --time-field", line(doc))
     ]
 
 
