@@ -21,8 +21,8 @@ class Settings(BaseModel):
     ingest_workers: int = Field(0, ge=0, description="Processes used to parse files in parallel (0: one per core).")
     json_time_fields: str = Field(
         "",
-        description="JSON logs: the fields holding the event time, comma-separated, tried before those Garde "
-        "knows (dotted names reach nested fields); `garde ingest --time-field` overrides it.",
+        description="`garde ingest` of JSON logs: the fields holding the event time, comma-separated, tried "
+        "before those Garde knows (dotted names reach nested fields); `--time-field` overrides it.",
     )
     host: str = Field("127.0.0.1", description="Address `garde serve` listens on.")
     port: int = Field(8610, ge=1, le=65535, description="Port `garde serve` listens on.")
