@@ -43,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
-from garde.parse._fields import dataset, outcome, transport
+from garde.parse._fields import dataset, outcome, small_int, transport
 from garde.parse.timestamps import parse_iso
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -134,9 +134,7 @@ def _int(value: Any) -> int | None:
     """An integer field's value (range checked later); None for anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return None
+    return small_int(value) if isinstance(value, str) else None
 
 
 def _ip(value: Any) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from garde.parse._envelope import SEVERITY_NAMES, EnvelopeReader, envelope_fields
 from garde.parse._enveloped import EnvelopedLineParser
+from garde.parse._fields import small_int
 from garde.parse._lines import LineParser, Record, first_line
 
 # Payloads another parser reads better; plain syslog leaves those files to it when sniffing.
@@ -54,8 +55,7 @@ def _line_parser(reader: EnvelopeReader) -> Callable[[str], Record | str]:
             "event.code": env.msgid,
             "message": env.message,
         }
-        if env.procid is not None and env.procid.isdigit():
-            fields["process.pid"] = int(env.procid)
+        fields["process.pid"] = small_int(env.procid)
         if env.pri is not None:
             severity = env.pri & 7
             fields["event.severity"] = severity

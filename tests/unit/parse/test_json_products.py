@@ -465,3 +465,10 @@ def test_an_unreadable_time_field_is_a_reject_naming_it() -> None:
 )
 def test_json_time(value: object, expected: datetime | None) -> None:
     assert json_time(value) == expected
+
+
+def test_numbers_int_cannot_read_cost_their_field_only() -> None:
+    row = one({**ZEEK_CONN, "id.orig_p": "9" * 5000, "id.resp_p": "\u00b2"}, source="/x/conn.log")
+    assert (row["source.port"], row["destination.port"], row["source.ip"]) == (None, None, "10.2.4.17")
+    doc = {**VEEAM_FAILED, "Progress": {"ProcessedObjects": "9" * 5000, "ProcessedSize": 1e300}}
+    assert "ObjectsProcessed" not in original(one(doc))
