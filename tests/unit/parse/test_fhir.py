@@ -251,3 +251,27 @@ def test_a_deep_entry_of_a_bundle_is_rejected_alone() -> None:
     assert events["user.name"].to_list() == ["alice"]
     assert [(r.position, r.reason) for r in rejects] == [(1, f"JSON nested deeper than {MAX_DEPTH} levels")]
     assert rejects[0].raw  # something to identify it by
+
+
+@pytest.mark.parametrize("cut", [b"{", b'{"resourceType":"AuditEvent",', b'{"agent":[', b"["])
+def test_ndjson_whose_first_line_is_cut_loses_only_that_line(cut: bytes) -> None:
+    # A writer killed mid-record leaves a first line that opens like a pretty-printed document.
+    events, rejects = parse(PARSER, cut + b"\n" + LINE + b"\n" + orjson.dumps(FAILED_EXPORT) + b"\n")
+    assert events["log.offset"].to_list() == [2, 3]
+    assert [r.position for r in rejects] == [1]
+    assert rejects[0].raw == cut
+
+
+def test_ndjson_whose_first_line_is_cut_and_a_later_line_has_a_nul() -> None:
+    data = b"{\n" + LINE + b"\nbad \x00 line\n" + LINE + b"\n"
+    events, rejects = parse(PARSER, data)
+    assert events["log.offset"].to_list() == [2, 4]
+    assert [(r.position, r.reason) for r in rejects][1] == (3, "NUL byte")
+
+
+def test_a_broken_pretty_printed_document_is_one_reject() -> None:
+    text = orjson.dumps({"resourceType": "Bundle", "entry": [{"resource": READ}]}, option=orjson.OPT_INDENT_2)
+    events, rejects = parse(PARSER, text[:-30])
+    assert events.height == 0
+    assert len(rejects) == 1
+    assert rejects[0].reason.startswith("invalid JSON")
