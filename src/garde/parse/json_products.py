@@ -54,13 +54,16 @@ _EPOCH_TEXT = re.compile(r"\d{9,20}(?:\.\d{1,9})?$")
 def json_time(value: Any) -> datetime | None:
     """A JSON value as an aware UTC datetime; None when it is not a time."""
     if isinstance(value, str):
+        parsed = parse_iso(value)  # the usual case first
+        if parsed is not None:
+            return parsed
         text = value.strip()
         if text.startswith("/Date("):
             m = _DOTNET_DATE.match(text)
             return _from_epoch(int(m.group(1)) / 1000) if m else None
         if _EPOCH_TEXT.match(text):
             return _epoch(float(text) if "." in text else int(text))
-        return parse_iso(text)
+        return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _epoch(value)
     if isinstance(value, dict) and isinstance(value.get("value"), str):  # PowerShell's Get-Date object

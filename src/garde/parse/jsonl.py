@@ -23,7 +23,6 @@ import orjson
 from garde.core.batch import BATCH_ROWS, BatchBuilder
 from garde.core.ports import ParsedChunk
 from garde.core.schema import FIELD_NAMES, PROVENANCE_FIELDS
-from garde.parse._fields import coerce_ints
 from garde.parse._json import TOO_DEEP, decode_error, too_deep
 from garde.parse.evtx import flatten_event
 from garde.parse.json_products import json_time, lookup, recognise
@@ -231,4 +230,4 @@ class JsonLinesParser:
         if timestamp is None:
             builder.reject(line_no, _NO_TIME, record)
             return
-        builder.add(line_no, record, timestamp, coerce_ints(fields), original)
+        builder.add(line_no, record, timestamp, fields, original)

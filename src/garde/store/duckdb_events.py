@@ -109,9 +109,9 @@ class DuckDBEventStore:
 
     def _without_stored(self, fresh: pl.DataFrame) -> pl.DataFrame:
         """Drop rows whose id is already stored (see the module docstring for where ids are sought)."""
-        undated = pl.col("@timestamp") == pl.col("event.ingested")
-        stored = self._stored_ids(fresh.filter(~undated), dated=True)
-        stored += self._stored_ids(fresh.filter(undated), dated=False)
+        keys = fresh.select("event.id", "@timestamp", undated=pl.col("@timestamp") == pl.col("event.ingested"))
+        stored = self._stored_ids(keys.filter(~pl.col("undated")), dated=True)
+        stored += self._stored_ids(keys.filter(pl.col("undated")), dated=False)
         if not stored:
             return fresh
         return fresh.filter(~pl.col("event.id").is_in(stored))
