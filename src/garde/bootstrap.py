@@ -57,6 +57,7 @@ def build_app(settings: Settings, *, read_only: bool = False) -> App:
             retention_days=settings.retention_days,
             skip_dir=settings.data_dir,
             limits=read_limits(settings),
+            time_fields=settings.json_time_field_list,
         ),
     )
 

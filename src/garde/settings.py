@@ -30,6 +30,11 @@ class Settings(BaseModel):
         description="Most bytes out per compressed byte of a .gz file, judged past its first 64 MiB: a compression "
         "bomb stops there, as a reject.",
     )
+    json_time_fields: str = Field(
+        "",
+        description="`garde ingest` of JSON logs: the fields holding the event time, comma-separated, tried "
+        "before those Garde knows (dotted names reach nested fields); `--time-field` overrides it.",
+    )
     host: str = Field("127.0.0.1", description="Address `garde serve` listens on.")
     port: int = Field(8610, ge=1, le=65535, description="Port `garde serve` listens on.")
     serve_request_timeout: float = Field(
@@ -84,6 +89,10 @@ class Settings(BaseModel):
     def rules_dir(self) -> Path:
         """Installed rule packs (zips as downloaded, each with a JSON manifest)."""
         return self.data_dir / "rules"
+
+    @property
+    def json_time_field_list(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.json_time_fields.split(",") if name.strip())
 
     @property
     def rule_placeholders(self) -> dict[str, list[str]]:

@@ -141,6 +141,14 @@ def test_ingest_with_a_forced_format(work: Path) -> None:
 
 
 @SHARED_STORE
+def test_ingest_with_a_time_field(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b'{"meta": {"when": "2026-11-29T08:15:00Z"}, "msg": "backup done"}\n')
+    ok("ingest", "-q", log, "--time-field", "meta.when", "-d", tmp_path / "data", cwd=tmp_path)
+    out = ok("search", "--sql", 'SELECT "@timestamp" FROM events', "-o", "csv", "-d", tmp_path / "data", cwd=tmp_path)
+    assert "2026-11-29T08:15:00" in out
+
+
 def test_search_table(ingested: Path) -> None:
     out = ok("search", "user.name:m.dupont AND event.code:4625", "-d", "data", cwd=ingested)
     assert "2 events" in out

@@ -86,3 +86,9 @@ def test_markdown_lists_every_setting_with_its_default() -> None:
     for name, field in Settings.model_fields.items():
         assert f"| `{ENV_PREFIX}{name.upper()}` | `{field.default}` |" in text
     assert text.endswith("\n")
+
+
+def test_json_time_fields_are_a_comma_separated_list() -> None:
+    assert Settings.from_env(environ={}).json_time_field_list == ()
+    s = Settings.from_env(environ={"GARDE_JSON_TIME_FIELDS": " meta.when , ts ,"})
+    assert s.json_time_field_list == ("meta.when", "ts")

@@ -34,11 +34,18 @@ def ingest(
     paths: list[str] = typer.Argument(..., help="Files, folders or globs; .gz files are read as they are."),
     format: str | None = typer.Option(None, "--format", "-f", help="Force a format instead of detecting it."),
     workers: int | None = typer.Option(None, "--workers", "-w", help="Parsing processes (default: one per core)."),
+    time_field: list[str] | None = typer.Option(
+        None,
+        "--time-field",
+        "-t",
+        help="JSON logs: a field holding the event time, tried first (repeatable; a.b reaches nested fields).",
+    ),
     data_dir: Path | None = DataDir,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Take log files into the event store; a second run of the same files adds nothing."""
-    app = build_app(settings_from(data_dir, ingest_workers=workers))
+    time_fields = ",".join(time_field) if time_field else None
+    app = build_app(settings_from(data_dir, ingest_workers=workers, json_time_fields=time_fields))
     try:
         with Progress(
             TextColumn("[bold]ingest"),

@@ -89,12 +89,14 @@ class BatchBuilder:
         self,
         position: int,
         raw: bytes,
-        timestamp: datetime,
+        timestamp: datetime | None,
         fields: dict[str, Any],
         original: Mapping[str, Any] | str,
     ) -> None:
         """Add one event. ``fields`` (taken over, not copied) holds schema fields; ``original``
-        the source's own fields, flat."""
+        the source's own fields, flat. A record without a time of its own (``timestamp`` None)
+        is dated when Garde takes it in: its ``@timestamp`` is its ``event.ingested``, exactly,
+        which is how the store knows it (see ``garde.store.duckdb_events``)."""
         fields["@timestamp"] = timestamp
         fields["event.id"] = event_id(self.log_format, raw, position)
         fields["log.offset"] = int64_position(position)
@@ -119,8 +121,12 @@ class BatchBuilder:
                 [pl.col(name).cast(EVENT_SCHEMA[name], strict=False) for name in _INTEGER_FIELDS]
             )
         n = len(rows)
+        ingested = datetime.now(UTC)
+        if n and frame.get_column("@timestamp").null_count():
+            stamp = pl.lit(ingested, dtype=EVENT_SCHEMA["@timestamp"])
+            frame = frame.with_columns(pl.col("@timestamp").fill_null(stamp))
         for name, value in (
-            ("event.ingested", datetime.now(UTC)),
+            ("event.ingested", ingested),
             ("log.format", self.log_format),
             ("log.file.path", self.source),
         ):

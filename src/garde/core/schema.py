@@ -30,7 +30,14 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("@timestamp", TIMESTAMP_TYPE, "When the event happened (UTC).", "2026-11-29T08:15:00Z"),
+    Field(
+        "@timestamp",
+        TIMESTAMP_TYPE,
+        "When the event happened (UTC). A record without a time of its own (bare CEF without rt, "
+        "RFC 5424 with a nil timestamp, CSV without a time column) is dated when Garde takes it in: "
+        "its @timestamp equals its event.ingested.",
+        "2026-11-29T08:15:00Z",
+    ),
     Field(
         "event.id",
         pl.String(),

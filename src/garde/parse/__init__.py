@@ -13,6 +13,7 @@ the ``garde.parsers`` entry-point group (``name = "package.module:ParserClass"``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import import_module
 from importlib.metadata import entry_points
 
@@ -52,9 +53,15 @@ def all_parsers() -> list[Parser]:
     return list(_cache.values())
 
 
-def get_parser(name: str) -> Parser:
+def get_parser(name: str, *, time_fields: Sequence[str] = ()) -> Parser:
+    """The parser of a format; ``time_fields`` (the fields holding the event time, tried first)
+    reach the parsers that take them (``with_time_fields``), the others ignore them."""
     for parser in all_parsers():
         if parser.name == name:
+            configure = getattr(parser, "with_time_fields", None)
+            if time_fields and configure is not None:
+                configured: Parser = configure(tuple(time_fields))
+                return configured
             return parser
     known = ", ".join(p.name for p in all_parsers())
     raise InputError(f"unknown format {name!r} (known: {known})")

@@ -72,9 +72,20 @@ def transport(value: str | None) -> str | None:
     return _IANA_PROTOCOLS.get(value) or value.lower()
 
 
+def small_int(value: str | None, digits: int = 18) -> int | None:
+    """A whole number written in ASCII digits, at most ``digits`` of them; else None.
+
+    ``str.isdigit`` alone is not enough: "²" is a digit to it and not to ``int``, and ``int``
+    refuses more than 4,300 digits: a device's bad value must cost that field, not the record.
+    """
+    if value and len(value) <= digits and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
 def to_int(value: str | None) -> int:
     """A counter's value; 0 when absent or not a number."""
-    return int(value) if value and value.isdigit() else 0
+    return small_int(value) or 0
 
 
 @functools.lru_cache(maxsize=512)

@@ -20,7 +20,8 @@ _SKIP_CHUNK = 1024 * 1024
 
 # What a line parser returns: (timestamp, schema fields, source's own fields) or a reject reason.
 # The fields dict is handed over to BatchBuilder.add, which fills it in: make a new one per line.
-Record = tuple[datetime, dict[str, Any], Mapping[str, Any]]
+# A timestamp of None: the record has no time of its own; it is dated when Garde takes it in.
+Record = tuple[datetime | None, dict[str, Any], Mapping[str, Any]]
 LineParser = Callable[[str], Record | str]
 
 

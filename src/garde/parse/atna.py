@@ -28,6 +28,7 @@ from garde.parse._time import parse_iso
 _XML_START = re.compile(r"<\?xml|<AuditMessage\b")
 _ACTIONS = {"C": "create", "R": "read", "U": "update", "D": "delete", "E": "execute"}
 _OUTCOMES = {"0": "success", "4": "failure", "8": "failure", "12": "failure"}
+MAX_XML_DEPTH = 100  # deeper XML is rejected before the recursive walk (an audit message nests ~4)
 
 
 def _is_ip(text: str) -> bool:
@@ -58,6 +59,18 @@ def flatten(root: ET.Element) -> dict[str, Any]:
     for child in root:
         walk(child, _local(child.tag))
     return {key: values[0] if len(values) == 1 else values for key, values in collected.items()}
+
+
+def too_deep(root: ET.Element, limit: int = MAX_XML_DEPTH) -> bool:
+    """True if elements nest more than ``limit`` deep (the root counted as one)."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        for child in element:
+            if depth >= limit:
+                return True
+            stack.append((child, depth + 1))
+    return False
 
 
 def _code(element: ET.Element | None) -> tuple[str | None, str | None]:
@@ -143,6 +156,8 @@ def _line_parser(reader: EnvelopeReader) -> Callable[[str], Record | str]:
             return "XML with a DTD or entity declarations refused"
         except ET.ParseError as exc:
             return f"invalid XML: {exc}"
+        if text.count("<", m.start()) > MAX_XML_DEPTH and too_deep(root):  # the count: a cheap bound first
+            return f"XML nested deeper than {MAX_XML_DEPTH} levels"
         result = audit_message(root)
         if isinstance(result, str):
             return result

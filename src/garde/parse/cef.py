@@ -16,7 +16,7 @@ from typing import Any
 
 from garde.parse._envelope import EnvelopeReader, envelope_fields
 from garde.parse._enveloped import EnvelopedLineParser
-from garde.parse._fields import dataset, outcome, to_int, transport
+from garde.parse._fields import dataset, outcome, small_int, to_int, transport
 from garde.parse._lines import Record, first_line
 from garde.parse._time import CachedTimes, parse_any
 
@@ -170,7 +170,8 @@ class CefParser(EnvelopedLineParser):
                 "host.name": host,
             }
             severity = values[6].strip()
-            fields["event.severity"] = int(severity) if severity.isdigit() else _SEVERITY_WORDS.get(severity.lower())
+            number = small_int(severity, digits=9)
+            fields["event.severity"] = number if number is not None else _SEVERITY_WORDS.get(severity.lower())
             original.update({"cef." + key: value for key, value in ext.items()})
             for key in ext.keys() & _KEY_FIELDS.keys():
                 if ext[key]:
@@ -190,7 +191,7 @@ class CefParser(EnvelopedLineParser):
                 if key in ext and (stamp := times(ext[key])) is not None:
                     timestamp = stamp
                     break
-            return timestamp or now, fields, original
+            return timestamp, fields, original
 
         return parse_line
 

@@ -16,9 +16,10 @@ also fill schema fields and where the time is; the CLI reads it from a small TOM
     "Poste" = "host.name"
 
 Without a mapping, the time comes from a column named ``@timestamp``, ``timestamp``, ``time``,
-``datetime`` or ``date`` (``date`` and ``time`` together are joined), else it is the time of
-parsing. A row with another column count than the header, or whose time cannot be read, is a
-reject. Quoted fields may span lines. Invalid UTF-8 is replaced, not rejected.
+``datetime`` or ``date`` (``date`` and ``time`` together are joined), else the row is dated when
+Garde takes it in (its ``@timestamp`` is its ``event.ingested``). A row with another column count
+than the header, or whose time cannot be read, is a reject. Quoted fields may span lines. Invalid
+UTF-8 is replaced, not rejected.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ class _CsvReader:
                 self.time_columns = next(([lower[n]] for n in _TIME_NAMES if n in lower), [])
         return None
 
-    def _row(self, text: str) -> tuple[datetime, dict[str, Any], dict[str, str]] | str:
+    def _row(self, text: str) -> tuple[datetime | None, dict[str, Any], dict[str, str]] | str:
         try:
             values = _split(text, self.delimiter)
         except csv.Error as exc:
@@ -205,7 +206,7 @@ class _CsvReader:
         for i, field in self.targets:
             if values[i]:
                 fields[field] = values[i]
-        timestamp = self.now
+        timestamp: datetime | None = None  # no time column: dated when Garde takes the row in
         if self.time_columns:
             stamp_text = " ".join(values[i] for i in self.time_columns).strip()
             if not stamp_text:

@@ -18,7 +18,8 @@ from typing import Any, BinaryIO
 import orjson
 
 from garde.core.ports import ParsedChunk
-from garde.parse._lines import Batches, Record, first_line, read_lines
+from garde.parse._json import TOO_DEEP, decode_error, too_deep
+from garde.parse._lines import REJECT_RAW_KEEP, Batches, Record, first_line, read_lines
 from garde.parse._time import parse_iso
 
 MAX_DOCUMENT = 64 * 1024 * 1024
@@ -124,9 +125,16 @@ class FhirAuditEventParser:
         first = start_line == 1
         for position, raw, problem in lines:
             if first and problem is None and _opens_document(raw):
-                document, problem = _gather(raw, lines)
-                yield from _records(batches, position, document, problem, document=True)
-                break
+                parts, problem = _gather((position, raw, None), lines)
+                document = b"\n".join(part for _, part, _ in parts)
+                if not _cut_ndjson(parts, document, problem):
+                    raw = document if problem is None else document[:REJECT_RAW_KEEP]
+                    yield from _records(batches, position, raw, problem, document=True)
+                    break
+                for part in parts:  # NDJSON whose first line was cut: each line is a record
+                    yield from _records(batches, *part, document=False)
+                first = False
+                continue
             first = False
             yield from _records(batches, position, raw, problem, document=False)
         if (chunk := batches.chunk()) is not None:
@@ -149,16 +157,34 @@ def _is_json(raw: bytes) -> bool:
     return True
 
 
-def _gather(first: bytes, lines: Iterator[tuple[int, bytes, str | None]]) -> tuple[bytes, str | None]:
-    """The rest of a multi-line JSON document, up to MAX_DOCUMENT bytes."""
-    parts, size = [first], len(first)
-    for _, raw, problem in lines:
-        size += len(raw) + 1
-        if problem is not None or size > MAX_DOCUMENT:
-            reason = problem or "FHIR JSON document larger than 64 MiB: export it as NDJSON"
-            return b"\n".join(parts)[:4096], reason
-        parts.append(raw)
-    return b"\n".join(parts), None
+Line = tuple[int, bytes, str | None]  # (position, raw, problem), as read_lines gives them
+
+
+def _gather(first: Line, lines: Iterator[Line]) -> tuple[list[Line], str | None]:
+    """The lines of a multi-line JSON document, up to MAX_DOCUMENT bytes, and its first problem
+    (a bad line, or too big). A bad line does not end it: what follows is the same document."""
+    parts, size, problem = [first], len(first[1]), None
+    for line in lines:
+        parts.append(line)
+        size += len(line[1]) + 1
+        problem = problem or line[2]
+        if size > MAX_DOCUMENT:
+            return parts, "FHIR JSON document larger than 64 MiB: export it as NDJSON"
+    return parts, problem
+
+
+def _cut_ndjson(parts: list[Line], document: bytes, problem: str | None) -> bool:
+    """True if what looked like a pretty-printed document is NDJSON whose first line was cut.
+
+    A writer killed mid-record leaves a first line such as ``{"resourceType":"AuditEvent",``.
+    A document whose later lines hold whole resources, and which is not JSON itself, is NDJSON.
+    """
+    resources = any(
+        stripped[:1] == b"{" and stripped[-1:] == b"}" and b'"resourceType"' in stripped and _is_json(stripped)
+        for _, raw, line_problem in parts[1:]
+        if line_problem is None and (stripped := raw.strip())
+    )
+    return resources and (problem is not None or not _is_json(document))
 
 
 def _records(
@@ -193,10 +219,10 @@ def _resources(
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        yield position, raw, f"invalid JSON: {str(exc)[:80]}"
+        yield position, raw, decode_error(exc)
         return
     if isinstance(doc, dict) and doc.get("resourceType") != "Bundle":
-        yield position, raw, doc
+        yield position, raw, TOO_DEEP if too_deep(raw, doc) else doc
         return
     if isinstance(doc, dict):
         entries = doc.get("entry")
@@ -212,7 +238,18 @@ def _resources(
         return
     for number, item in enumerate(items, 1):
         where = number if document else position
+        if too_deep(raw, item):
+            yield where, _raw_of(item, raw), TOO_DEEP
+            continue
         yield where, orjson.dumps(item), item if isinstance(item, dict) else "Bundle entry without a resource"
+
+
+def _raw_of(item: Any, container: bytes) -> bytes:
+    """An entry's JSON, or the start of its container when orjson cannot write it (254 levels)."""
+    try:
+        return orjson.dumps(item)
+    except orjson.JSONEncodeError:
+        return container[:REJECT_RAW_KEEP]
 
 
 PARSER = FhirAuditEventParser()

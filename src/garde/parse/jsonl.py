@@ -1,14 +1,21 @@
 """JSON lines: Winlogbeat / Elastic Agent documents, evtx-style JSON (Sysmon as JSON), NXLog
-JSON and generic ECS documents, one JSON object per line.
+JSON, the JSON logs of common products and generic ECS documents, one JSON object per line.
 
 Windows documents of every shape are brought to Winlogbeat's names and mapped by
-:mod:`garde.parse.windows`; explicit ECS fields in a document win over derived ones.
+:mod:`garde.parse.windows`; products (Veeam, Entra ID, Microsoft 365, CloudTrail, Okta,
+Kubernetes audit, Zeek, Suricata) are recognised by :mod:`garde.parse.json_products`; explicit
+ECS fields in a document win over derived ones. A line holding CloudTrail's ``{"Records": [...]}``
+gives one event per record.
+
+The time: the fields named with ``time_fields`` (``garde ingest --time-field``) when a record has
+one, else the product's own, else ``@timestamp``, ``timestamp``, ``time``, ``EventTime``, ``date``
+or ``datetime``. A record with none of them is a reject.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import orjson
@@ -16,8 +23,10 @@ import orjson
 from garde.core.batch import BATCH_ROWS, BatchBuilder
 from garde.core.ports import ParsedChunk
 from garde.core.schema import FIELD_NAMES, PROVENANCE_FIELDS
+from garde.parse._json import TOO_DEEP, decode_error, too_deep
 from garde.parse._lines import read_lines
 from garde.parse.evtx import flatten_event
+from garde.parse.json_products import json_time, lookup, recognise
 from garde.parse.timestamps import parse_iso
 from garde.parse.windows import schema_fields, winlog_original
 
@@ -83,26 +92,23 @@ def flatten(doc: dict[str, Any], prefix: str = "", out: dict[str, str] | None = 
     return out
 
 
-def _timestamp(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        return parse_iso(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds or seconds
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    return None
-
-
 def _explicit_schema_fields(flat: dict[str, str]) -> dict[str, Any]:
     return {k: flat[k] for k in _SCHEMA_KEYS.intersection(flat)}
 
 
+_NO_TIME = "no readable timestamp (@timestamp, timestamp, time...): name the time field with --time-field"
+
+
 class JsonLinesParser:
     name = "jsonl"
-    description = "JSON lines: Winlogbeat/Elastic Agent, Sysmon JSON, NXLog JSON, ECS documents"
+    description = "JSON lines: Winlogbeat/Elastic Agent, Sysmon JSON, NXLog JSON, product logs, ECS documents"
     splittable = True  # line-oriented: a big file can be parsed in byte ranges
+
+    def __init__(self, time_fields: Sequence[str] = ()) -> None:
+        self.time_fields = tuple(time_fields)  # fields holding the time, tried first
+
+    def with_time_fields(self, time_fields: Sequence[str]) -> JsonLinesParser:
+        return JsonLinesParser(time_fields)
 
     def sniff(self, head: bytes, filename: str) -> bool:
         first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
@@ -131,19 +137,33 @@ class JsonLinesParser:
         try:
             doc = orjson.loads(record)
         except orjson.JSONDecodeError as exc:
-            reason = "invalid UTF-8" if "UTF-8" in str(exc) else f"invalid JSON: {exc}"
-            builder.reject(line_no, reason, record)
+            builder.reject(line_no, decode_error(exc), record)
             return
         if not isinstance(doc, dict):
             builder.reject(line_no, f"a JSON {type(doc).__name__} where an object was expected", record)
             return
+        if too_deep(record, doc):
+            builder.reject(line_no, TOO_DEEP, record)
+            return
+        records = doc.get("Records")
+        if len(doc) == 1 and isinstance(records, list):  # CloudTrail's file layout: one event per record
+            for item in records:
+                raw = orjson.dumps(item)
+                if isinstance(item, dict):
+                    self._guarded_add(builder, item, raw, line_no)
+                else:
+                    reason = f"a JSON {type(item).__name__} in Records where an object was expected"
+                    builder.reject(line_no, reason, raw)
+            return
+        self._guarded_add(builder, doc, record, line_no)
+
+    def _guarded_add(self, builder: BatchBuilder, doc: dict[str, Any], record: bytes, line_no: int) -> None:
         try:
             self._add(builder, doc, record, line_no)
         except (TypeError, ValueError, AttributeError) as exc:
             builder.reject(line_no, f"unexpected document shape: {exc}", record)
 
-    @staticmethod
-    def _add(builder: BatchBuilder, doc: dict[str, Any], record: bytes, line_no: int) -> None:
+    def _add(self, builder: BatchBuilder, doc: dict[str, Any], record: bytes, line_no: int) -> None:
         winlog = doc.get("winlog")
         timestamp: datetime | None
         if isinstance(winlog, dict):  # Winlogbeat / Elastic Agent
@@ -156,7 +176,7 @@ class JsonLinesParser:
             flat = flatten({k: v for k, v in doc.items() if k != "winlog"})
             fields = schema_fields(system, data)
             fields.update(_explicit_schema_fields(flat))
-            timestamp = _timestamp(doc.get("@timestamp")) or parse_iso(system.get("winlog.time_created", ""))
+            timestamp = json_time(doc.get("@timestamp")) or parse_iso(system.get("winlog.time_created", ""))
             flat.update(system)
             if isinstance(user_data, dict):
                 flat.update(flatten(user_data, "winlog.user_data."))
@@ -181,15 +201,32 @@ class JsonLinesParser:
             fields["log.level"] = _NXLOG_LEVELS.get(_text(doc.get("SeverityValue", "")))
             if doc.get("Message"):
                 fields["message"] = _text(doc["Message"])
-            timestamp = _timestamp(doc.get("EventTime"))
+            timestamp = json_time(doc.get("EventTime"))
             original = orjson.dumps(flatten(doc)).decode()
-        else:  # any other ECS-ish document
+        else:  # a product's own JSON, or any other ECS-ish document
             flat = flatten(doc)
-            fields = _explicit_schema_fields(flat)
-            timestamp = next((t for k in _TIME_KEYS if (t := _timestamp(doc.get(k))) is not None), None)
+            product = recognise(doc, builder.source)
+            fields = {}
+            timestamp = None
+            if product is not None:
+                fields = {k: v for k, v in product.fields.items() if v is not None}
+                flat.update(product.original)
+                timestamp = product.timestamp
+            fields.update(_explicit_schema_fields(flat))
+            if timestamp is None:
+                timestamp = next((t for k in _TIME_KEYS if (t := json_time(doc.get(k))) is not None), None)
             fields.setdefault("event.dataset", flat.get("data_stream.dataset") or "json")
             original = orjson.dumps(flat).decode()
+        for name in self.time_fields:  # named by the user: it wins when the record has it
+            value = lookup(doc, name)
+            if value is None:
+                continue
+            timestamp = json_time(value)
+            if timestamp is None:
+                builder.reject(line_no, f"time field {name!r} unreadable: {str(value)[:40]!r}", record)
+                return
+            break
         if timestamp is None:
-            builder.reject(line_no, "no readable timestamp (@timestamp, timestamp, time...)", record)
+            builder.reject(line_no, _NO_TIME, record)
             return
         builder.add(line_no, record, timestamp, fields, original)

@@ -150,7 +150,7 @@ class KeyValueParser(EnvelopedLineParser):
             else:
                 fields["event.module"] = "kv"
                 fields["event.dataset"] = "kv"
-            return _time(kv, now, default_tz) or timestamp or now, fields, original
+            return _time(kv, now, default_tz) or timestamp, fields, original
 
         return parse_line
 

@@ -175,7 +175,7 @@ class LeefParser(EnvelopedLineParser):
                 fields["network.bytes"] = total
             dev_time = attrs.get("devTime")
             stamp = times(dev_time + "\x00" + attrs.get("devTimeFormat", "")) if dev_time else None
-            return stamp or timestamp or now, fields, original
+            return stamp or timestamp, fields, original
 
         return parse_line
 

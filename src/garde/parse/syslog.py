@@ -2,6 +2,7 @@
 
 Year-less BSD timestamps take the current year, or the previous one when that would put the
 event more than a day in the future; they are read in ``timezone`` (UTC unless told otherwise).
+An RFC 5424 nil timestamp (``-``) leaves the record to be dated when Garde takes it in.
 Invalid UTF-8 is replaced (U+FFFD), not rejected: the rest of the line is still evidence.
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from garde.parse._envelope import SEVERITY_NAMES, EnvelopeReader, envelope_fields
 from garde.parse._enveloped import EnvelopedLineParser
+from garde.parse._fields import small_int
 from garde.parse._lines import LineParser, Record, first_line
 
 # Payloads another parser reads better; plain syslog leaves those files to it when sniffing.
@@ -37,7 +39,6 @@ class SyslogParser(EnvelopedLineParser):
 
 def _line_parser(reader: EnvelopeReader) -> Callable[[str], Record | str]:
     split = reader.split
-    now = reader.now
 
     def parse_line(text: str) -> Record | str:
         env = split(text)
@@ -54,13 +55,12 @@ def _line_parser(reader: EnvelopeReader) -> Callable[[str], Record | str]:
             "event.code": env.msgid,
             "message": env.message,
         }
-        if env.procid is not None and env.procid.isdigit():
-            fields["process.pid"] = int(env.procid)
+        fields["process.pid"] = small_int(env.procid)
         if env.pri is not None:
             severity = env.pri & 7
             fields["event.severity"] = severity
             fields["log.level"] = SEVERITY_NAMES[severity]
-        return env.timestamp or now, fields, envelope_fields(env)
+        return env.timestamp, fields, envelope_fields(env)
 
     return parse_line
 

@@ -14,8 +14,8 @@ import os
 import queue
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,7 @@ def parse_task(task: Task, limits: ReadLimits | None = None) -> Iterator[ParsedC
     A compressed file that is damaged or expands past ``limits`` ends early: the parser keeps
     what came out before, and the rest of the file is one reject saying why.
     """
-    parser = get_parser(task.format)
+    parser = get_parser(task.format, time_fields=task.time_fields)
     source = os.path.abspath(task.path)
     with open_source(task.path, limits) as stream:
         if task.end is None:
@@ -153,12 +153,14 @@ class IngestService:
         retention_days: int = 0,
         skip_dir: Path | None = None,
         limits: ReadLimits | None = None,
+        time_fields: Sequence[str] = (),
     ) -> None:
         self.store = store
         self.workers = workers or (os.cpu_count() or 1)
         self.retention_days = retention_days
         self.skip_dir = skip_dir
         self.limits = limits or ReadLimits()
+        self.time_fields = tuple(time_fields)  # JSON: the fields holding the event time, tried first
 
     def plan(self, paths: Iterable[str], force_format: str | None = None) -> tuple[list[Task], list[Reject], int]:
         return plan_tasks(paths, force_format, skip_dir=self.skip_dir)
@@ -192,6 +194,8 @@ class IngestService:
     ) -> IngestReport:
         """Parse and store planned tasks (whole files, ranges of big files, or followed lines)."""
         started = time.perf_counter() if started is None else started
+        if self.time_fields:
+            tasks = [replace(t, time_fields=self.time_fields) for t in tasks]
         report = report or IngestReport(files=len({t.path for t in tasks}))
         report.bytes += sum(t.size for t in tasks)
         parallel = self.workers > 1 and len(tasks) > 1 and report.bytes >= PARALLEL_MIN_BYTES

@@ -46,6 +46,7 @@ class Task:
     start: int = 0
     end: int | None = None  # None: to the end of the file
     start_line: int = 1
+    time_fields: tuple[str, ...] = ()  # JSON: the fields holding the event time, tried first
 
 
 def expand_paths(paths: Iterable[str]) -> list[Path]:

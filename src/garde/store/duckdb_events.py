@@ -7,8 +7,11 @@
   17k events cost 57 MiB and 1 s per flush; see docs/adr/0001-event-store.md.)
 - Idempotence: appends are staged and flushed every ~few hundred thousand rows (DuckDB commits
   are cheap in batches, costly per small append); a flush inserts only the ids not yet stored
-  within the batch's time span (semi-join on ``event.id``), so ingesting the same file twice
-  adds nothing.
+  (semi-join on ``event.id``), so ingesting the same file twice adds nothing. A record's id fixes
+  its time, so ids are looked for within the batch's time span only, where zone maps skip the
+  rest. Records without a time of their own are the exception: each run dates them anew (their
+  ``@timestamp`` is their ``event.ingested``), so their ids are looked for among all such
+  records, whatever their time.
 - SQL text built here holds only quoted schema names, never input: values always go as
   parameters (hence the S608 noqa).
 - Reads for users (``query``, ``query_printable``, ``search``) accept one SELECT statement only,
@@ -116,21 +119,32 @@ class DuckDBEventStore:
         return AppendResult(received=received, added=fresh.height)
 
     def _without_stored(self, fresh: pl.DataFrame) -> pl.DataFrame:
-        """Drop rows whose id is already stored; only the batch's time span is probed."""
-        first, last = fresh.get_column("@timestamp").min(), fresh.get_column("@timestamp").max()
-        self._con.register("candidate_ids", fresh.select("event.id").to_arrow())
+        """Drop rows whose id is already stored (see the module docstring for where ids are sought)."""
+        keys = fresh.select("event.id", "@timestamp", undated=pl.col("@timestamp") == pl.col("event.ingested"))
+        stored = self._stored_ids(keys.filter(~pl.col("undated")), dated=True)
+        stored += self._stored_ids(keys.filter(pl.col("undated")), dated=False)
+        if not stored:
+            return fresh
+        return fresh.filter(~pl.col("event.id").is_in(stored))
+
+    def _stored_ids(self, candidates: pl.DataFrame, *, dated: bool) -> list[str]:
+        if not candidates.height:
+            return []
+        if dated:  # the batch's time span only
+            where = '"@timestamp" BETWEEN ? AND ?'
+            params = [candidates.get_column("@timestamp").min(), candidates.get_column("@timestamp").max()]
+        else:  # every record dated at ingest, whenever that was
+            where, params = '"@timestamp" = "event.ingested"', []
+        self._con.register("candidate_ids", candidates.select("event.id").to_arrow())
         try:
-            stored = self._con.execute(
-                'SELECT c."event.id" FROM candidate_ids c SEMI JOIN '
-                '(SELECT "event.id" FROM events WHERE "@timestamp" BETWEEN ? AND ?) e '
-                'ON e."event.id" = c."event.id"',
-                [first, last],
+            rows = self._con.execute(
+                'SELECT c."event.id" FROM candidate_ids c SEMI JOIN '  # noqa: S608 (constant SQL)
+                f'(SELECT "event.id" FROM events WHERE {where}) e ON e."event.id" = c."event.id"',
+                params,
             ).fetchall()
         finally:
             self._con.unregister("candidate_ids")
-        if not stored:
-            return fresh
-        return fresh.filter(~pl.col("event.id").is_in([row[0] for row in stored]))
+        return [row[0] for row in rows]
 
     def add_rejects(self, rejects: Sequence[Reject]) -> int:
         if not rejects:

@@ -217,7 +217,7 @@ def test_a_parser_crash_is_a_reject_and_other_files_go_on(
                 raise RuntimeError("kaboom")
             yield from real("jsonl").parse(stream, source, start_line=start_line)  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(ingest_module, "get_parser", lambda name: Exploding())
+    monkeypatch.setattr(ingest_module, "get_parser", lambda name, **options: Exploding())
     (tmp_path / "boom.jsonl").write_bytes(jsonl(2))
     (tmp_path / "fine.jsonl").write_bytes(jsonl(3))
     report = run(store, tmp_path)
@@ -549,3 +549,57 @@ def test_a_path_named_inside_the_data_folder_is_ingested(tmp_path: Path) -> None
     finally:
         store.close()
     assert report.events_read == 1
+
+
+def test_a_record_nested_1000_deep_loses_no_neighbour(store: DuckDBEventStore, tmp_path: Path) -> None:
+    deep = b'{"@timestamp":"2026-11-28T02:00:00Z","a":' + b'{"a":' * 999 + b"1" + b"}" * 1000
+    path = tmp_path / "deep.jsonl"
+    path.write_bytes(jsonl(300) + deep + b"\n" + jsonl(300, start=300))
+    report = run(store, path)
+    assert (report.events_added, report.rejects) == (600, 1)
+    raw, reason, position = store.query("SELECT raw, reason, position FROM rejects").row(0)
+    assert (bytes(raw), position) == (deep, 301)
+    assert reason.startswith("JSON nested deeper than")
+
+
+@pytest.mark.parametrize(
+    ("name", "record"),
+    [
+        ("app.log", b"<34>1 - h app 1 ID - x\n"),  # RFC 5424 with a nil timestamp
+        ("fw.log", b"CEF:0|Acme|Firewall|1.0|100|Blocked|5|src=10.1.2.3 dst=10.0.0.10\n"),  # bare CEF, no rt
+        ("export.csv", b"user,workstation\nalice,WS-ICU-04\n"),  # CSV without a time column
+    ],
+)
+def test_records_without_a_time_of_their_own_are_stored_once(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, name: str, record: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(record)
+    db = tmp_path_factory.mktemp("store") / "events.duckdb"
+    added = []
+    for _ in range(3):  # three runs, the store closed and opened again in between
+        store = DuckDBEventStore(db)
+        try:
+            added.append(run(store, path).events_added)
+            assert n_events(store) == 1
+        finally:
+            store.close()
+    assert added == [1, 0, 0]
+
+
+def test_time_fields_reach_the_parser_inline_and_in_workers(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for f in range(2):
+        lines = [orjson.dumps({"meta": {"when": f"2026-11-28T02:00:{i:02d}Z"}, "file": f}) for i in range(20)]
+        (tmp_path / f"app{f}.log").write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    for workers in (1, 2):
+        store = DuckDBEventStore(tmp_path_factory.mktemp("store") / "events.duckdb")
+        try:
+            report = IngestService(store, workers=workers, time_fields=("meta.when",)).run([str(tmp_path)])
+            assert (report.events_added, report.rejects) == (40, 0)
+            first = store.query('SELECT min("@timestamp") FROM events').item()
+            assert first == datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+        finally:
+            store.close()

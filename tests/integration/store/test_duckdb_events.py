@@ -537,3 +537,36 @@ def test_stats(store: DuckDBEventStore) -> None:
 def test_stats_of_an_empty_store(store: DuckDBEventStore) -> None:
     s = store.stats()
     assert (s.events, s.rejects, s.first, s.last, s.days, s.by_dataset, s.by_format) == (0, 0, None, None, 0, {}, {})
+
+
+def undated(*positions: int) -> pl.DataFrame:
+    """Records without a time of their own, dated when taken in (as each new run does)."""
+    builder = BatchBuilder("syslog", "/logs/a")
+    for position in positions:
+        builder.add(position, f"raw-{position}".encode(), None, {}, {})
+    frame, _ = builder.build()
+    return frame
+
+
+def test_an_undated_record_is_known_by_its_id_whatever_its_time(tmp_path: Path) -> None:
+    path = tmp_path / "events.duckdb"
+    runs = [
+        (batch((10, DAY1, {})), undated(1, 2), 3),  # with a dated neighbour in the same flush
+        (None, undated(1, 2), 0),  # dated anew, later: the time span of the batch holds no old copy
+        (batch((10, DAY1, {})), undated(1, 2, 3), 1),
+    ]
+    for dated, timeless, added in runs:
+        store = DuckDBEventStore(path)
+        try:
+            if dated is not None:
+                store.append(dated)
+            store.append(timeless)
+            assert store.flush().added == added
+        finally:
+            store.close()
+    store = DuckDBEventStore(path)
+    try:
+        assert count(store) == 4
+        assert count(store, '"@timestamp" = "event.ingested"') == 3
+    finally:
+        store.close()

@@ -181,3 +181,13 @@ def test_a_record_id_above_the_signed_range_is_stored_losslessly_in_log_offset()
     assert row["event.id"] == event_id("evtx", b"raw-record", big) == event_id("evtx", b"raw-record", -3)
     assert [r.position % 2**64 for r in rejects] == [2**63]
     assert all(-(2**63) <= r.position < 2**63 for r in rejects)  # the store's position is Int64 too
+
+
+def test_a_record_without_a_time_of_its_own_is_dated_when_taken_in() -> None:
+    builder = BatchBuilder("syslog", "/logs/app.log")
+    builder.add(1, b"dated", T0, {}, {})
+    builder.add(2, b"undated", None, {}, {})
+    frame, _ = builder.build()
+    dated, undated = frame.rows(named=True)
+    assert dated["@timestamp"] == T0
+    assert undated["@timestamp"] == undated["event.ingested"] == dated["event.ingested"]

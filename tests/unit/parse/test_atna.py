@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textlog_cases import BAD_INPUT_CASES, SAMPLE_FILES, BadInput, original, parse, pick, row
 
-from garde.parse.atna import AtnaParser
+from garde.parse.atna import MAX_XML_DEPTH, AtnaParser
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 PARSER = AtnaParser(clock=lambda: NOW)
@@ -150,3 +150,22 @@ def test_never_raises_on_arbitrary_bytes(data: bytes) -> None:
 def test_never_raises_on_xml_like_text(body: str) -> None:
     _, rejects = parse(PARSER, ("<AuditMessage>" + body).encode())
     assert all(r.reason for r in rejects)
+
+
+@pytest.mark.parametrize("levels", [3000, MAX_XML_DEPTH])
+def test_a_message_nested_too_deep_is_rejected_alone(levels: int) -> None:
+    body = b"<x>" * levels + b"1" + b"</x>" * levels
+    deep = LOGIN_FAILED.replace(b"</AuditMessage>", body + b"</AuditMessage>")
+    events, rejects = parse(PARSER, PATIENT_RECORD + b"\n" + deep + b"\n" + LOGIN_FAILED + b"\n")
+    assert events.height == 2
+    assert [(r.position, r.reason, r.raw) for r in rejects] == [
+        (2, f"XML nested deeper than {MAX_XML_DEPTH} levels", deep)
+    ]
+
+
+def test_a_message_at_the_depth_limit_is_kept() -> None:
+    levels = MAX_XML_DEPTH - 1  # the AuditMessage itself is the first level
+    body = b"<x>" * levels + b"1" + b"</x>" * levels
+    events, rejects = parse(PARSER, LOGIN_FAILED.replace(b"</AuditMessage>", body + b"</AuditMessage>"))
+    assert rejects == []
+    assert events.height == 1

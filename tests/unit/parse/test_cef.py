@@ -64,7 +64,7 @@ def test_escapes_in_header_and_extension(line: bytes, name: str, action: str) ->
     events, _ = parse(PARSER, line)
     r = row(events)
     assert (r["message"], r["event.action"], r["destination.ip"]) == (name, action, "1.1.1.1")
-    assert r["@timestamp"] == NOW  # no rt and no syslog header: the time of parsing
+    assert r["@timestamp"] == r["event.ingested"]  # no rt and no syslog header: dated when taken in
 
 
 def test_escaped_newline_and_values_with_spaces() -> None:
@@ -149,3 +149,12 @@ def test_never_raises_on_arbitrary_bytes(data: bytes) -> None:
 def test_never_raises_on_cef_like_text(parts: list[str]) -> None:
     _, rejects = parse(PARSER, ("CEF:0|" + "|".join(parts)).encode())
     assert all(r.reason for r in rejects)
+
+
+@pytest.mark.parametrize("number", ["9" * 5000, "\u00b2"])  # past int()'s 4300 digits; "²".isdigit() is True
+def test_numbers_int_cannot_read_cost_their_field_only(number: str) -> None:
+    line = f"CEF:0|Acme|Firewall|1.0|100|Blocked|{number}|src=10.1.2.3 in={number} out=5 spid={number}"
+    events, rejects = parse(PARSER, line.encode() + b"\n")
+    assert rejects == []
+    r = row(events)
+    assert (r["event.severity"], r["network.bytes"], r["process.pid"], r["source.ip"]) == (None, 5, None, "10.1.2.3")

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textlog_cases import BAD_INPUT_CASES, SAMPLE_FILES, BadInput, original, parse, pick, row
 
+from garde.parse._json import MAX_DEPTH, TOO_DEEP
 from garde.parse.fhir import FhirAuditEventParser
 
 PARSER = FhirAuditEventParser()
@@ -212,3 +213,65 @@ def test_never_raises_on_odd_resources(fields: dict[str, object], kind: str) -> 
     doc = {"resourceType": kind, "recorded": "2026-11-29T08:15:02Z", **fields}
     _, rejects = parse(PARSER, orjson.dumps(doc))
     assert all(r.reason for r in rejects)
+
+
+def deep_resource(levels: int) -> dict[str, object]:
+    value: object = "x"
+    for _ in range(levels):
+        value = {"extension": value}
+    return {**READ, "entity": [{"what": value}]}
+
+
+def test_a_resource_nested_too_deep_is_rejected_alone() -> None:
+    deep = orjson.dumps(deep_resource(200))  # orjson reads it, Python's recursion and orjson's writer would not
+    events, rejects = parse(PARSER, LINE + b"\n" + deep + b"\n" + orjson.dumps(FAILED_EXPORT) + b"\n")
+    assert events["user.name"].to_list() == ["alice", "Practitioner/42"]
+    assert [(r.position, r.reason, r.raw) for r in rejects] == [(2, TOO_DEEP, deep)]
+
+
+def test_a_line_too_deep_for_orjson_is_rejected_alone() -> None:
+    deep = b'{"resourceType":"AuditEvent","x":' + b"[" * 1100 + b"]" * 1100 + b"}"
+    events, rejects = parse(PARSER, LINE + b"\n" + deep + b"\n" + LINE + b"\n")
+    assert events.height == 2
+    assert [(r.position, r.reason, r.raw) for r in rejects] == [(2, TOO_DEEP, deep)]
+
+
+def deep_json(levels: int) -> bytes:
+    """Objects nested ``levels`` deep, written by hand: orjson cannot write past 254 levels."""
+    inner = b'"x"'
+    for _ in range(levels):
+        inner = b'{"extension":' + inner + b"}"
+    return inner
+
+
+def test_a_deep_entry_of_a_bundle_is_rejected_alone() -> None:
+    deep = LINE[:-1] + b',"contained":' + deep_json(600) + b"}"  # READ with one more, deep, field
+    data = b'{"resourceType":"Bundle","entry":[{"resource":' + LINE + b'},{"resource":' + deep + b"}]}"
+    events, rejects = parse(PARSER, data)
+    assert events["user.name"].to_list() == ["alice"]
+    assert [(r.position, r.reason) for r in rejects] == [(1, f"JSON nested deeper than {MAX_DEPTH} levels")]
+    assert rejects[0].raw  # something to identify it by
+
+
+@pytest.mark.parametrize("cut", [b"{", b'{"resourceType":"AuditEvent",', b'{"agent":[', b"["])
+def test_ndjson_whose_first_line_is_cut_loses_only_that_line(cut: bytes) -> None:
+    # A writer killed mid-record leaves a first line that opens like a pretty-printed document.
+    events, rejects = parse(PARSER, cut + b"\n" + LINE + b"\n" + orjson.dumps(FAILED_EXPORT) + b"\n")
+    assert events["log.offset"].to_list() == [2, 3]
+    assert [r.position for r in rejects] == [1]
+    assert rejects[0].raw == cut
+
+
+def test_ndjson_whose_first_line_is_cut_and_a_later_line_has_a_nul() -> None:
+    data = b"{\n" + LINE + b"\nbad \x00 line\n" + LINE + b"\n"
+    events, rejects = parse(PARSER, data)
+    assert events["log.offset"].to_list() == [2, 4]
+    assert [(r.position, r.reason) for r in rejects][1] == (3, "NUL byte")
+
+
+def test_a_broken_pretty_printed_document_is_one_reject() -> None:
+    text = orjson.dumps({"resourceType": "Bundle", "entry": [{"resource": READ}]}, option=orjson.OPT_INDENT_2)
+    events, rejects = parse(PARSER, text[:-30])
+    assert events.height == 0
+    assert len(rejects) == 1
+    assert rejects[0].reason.startswith("invalid JSON")

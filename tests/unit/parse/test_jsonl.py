@@ -12,6 +12,7 @@ import pytest
 from garde.core.batch import Reject, event_id
 from garde.core.schema import EVENT_SCHEMA
 from garde.parse import _lines, jsonl
+from garde.parse._json import MAX_DEPTH
 from garde.parse.jsonl import JsonLinesParser
 
 SOURCE = "/logs/input.jsonl"
@@ -289,7 +290,7 @@ def test_no_readable_timestamp_is_a_reject(doc: dict[str, object]) -> None:
     frame, rejects = parse(line(doc) + b"\n")
     assert frame.height == 0
     assert [(r.position, r.reason, r.raw) for r in rejects] == [
-        (1, "no readable timestamp (@timestamp, timestamp, time...)", line(doc))
+        (1, "no readable timestamp (@timestamp, timestamp, time...): name the time field with --time-field", line(doc))
     ]
 
 
@@ -427,3 +428,47 @@ def test_a_utf8_bom_does_not_lose_the_first_line() -> None:
     frame, rejects = parse(b"\xef\xbb\xbf" + GOOD + b"\n" + GOOD + b"\n")
     assert rejects == []
     assert frame.height == 2
+
+
+# -- nesting depth: a deep record costs itself, never its neighbours ---------------------------
+
+
+def nested(levels: int, *, array: bool = False) -> bytes:
+    """A document whose objects (or arrays) nest ``levels`` deep, the document itself counted."""
+    if array:
+        inner = b"[" * (levels - 1) + b"1" + b"]" * (levels - 1)
+    else:
+        inner = b'{"a":' * (levels - 2) + b"1" + b"}" * (levels - 2) if levels > 1 else b"1"
+        inner = b'{"a":' + inner + b"}" if levels > 1 else inner
+    return b'{"@timestamp":"2026-11-28T00:00:00Z","deep":' + inner + b"}"
+
+
+@pytest.mark.parametrize(
+    "deep",
+    [
+        nested(1000),  # deeper than Python's recursion limit: flattening used to kill the file
+        nested(300, array=True),  # deeper than orjson can write back
+        nested(2000),  # deeper than orjson reads
+        nested(MAX_DEPTH + 1),
+    ],
+)
+def test_a_record_nested_too_deep_is_rejected_alone(deep: bytes) -> None:
+    data = GOOD + b"\n" + deep + b"\n" + GOOD.replace(b"good", b"after") + b"\n"
+    frame, rejects = parse(data)
+    assert frame.get_column("message").to_list() == ["good", "after"]
+    assert [(r.position, r.raw) for r in rejects] == [(2, deep)]
+    assert rejects[0].reason == f"JSON nested deeper than {MAX_DEPTH} levels"
+
+
+def test_a_record_at_the_depth_limit_is_kept() -> None:
+    frame, rejects = parse(nested(MAX_DEPTH) + b"\n" + nested(MAX_DEPTH, array=True) + b"\n")
+    assert rejects == []
+    assert frame.height == 2
+
+
+def test_a_deep_evtx_style_document_is_rejected_alone() -> None:
+    deep = b'{"Event":{"System":{"Channel":"Security","EventID":4624},"EventData":{"X":' + b'{"a":' * 990
+    deep += b"1" + b"}" * 990 + b"}}}"
+    frame, rejects = parse(GOOD + b"\n" + deep + b"\n" + GOOD + b"\n")
+    assert frame.height == 2
+    assert [(r.position, r.reason) for r in rejects] == [(2, f"JSON nested deeper than {MAX_DEPTH} levels")]

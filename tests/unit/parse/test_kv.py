@@ -190,3 +190,10 @@ def test_sniff_claims_fortigate_behind_rfc5424_structured_data() -> None:
 def test_a_non_ascii_digit_epoch_is_ignored_not_a_crash() -> None:
     events, rejects = parse(KeyValueParser(), "eventtime=² srcip=1.2.3.4 dstip=5.6.7.8 action=deny\n".encode())
     assert (events.height, rejects) == (1, [])  # "²".isdigit() is True, int("²") raises
+
+
+def test_a_byte_count_int_cannot_read_costs_that_field_only() -> None:
+    line = f"date=2026-11-29 time=08:15:02 srcip=10.1.2.3 sentbyte={'9' * 5000} rcvdbyte=\u00b2 dstport=445"
+    events, rejects = parse(PARSER, line.encode() + b"\n")
+    assert rejects == []
+    assert (row(events)["network.bytes"], row(events)["destination.port"]) == (None, 445)

@@ -69,7 +69,7 @@ def test_structured_data_escapes_and_empty_elements() -> None:
 def test_rfc5424_nil_values_and_no_message() -> None:
     events, _ = parse(PARSER, b"<14>1 - - - - - -")
     r = row(events)
-    assert r["@timestamp"] == NOW  # no time in the record: the time of parsing
+    assert r["@timestamp"] == r["event.ingested"]  # no time in the record: dated when taken in
     assert (r["host.name"], r["process.name"], r["message"]) == (None, None, "")
     assert r["event.dataset"] == "syslog"
 
@@ -197,3 +197,10 @@ def test_never_raises_on_syslog_like_text(prefix: str, rest: str) -> None:
     events, rejects = parse(PARSER, (prefix + rest).encode())
     assert all(r.reason and r.position >= 1 for r in rejects)
     assert events["log.offset"].min() >= 1 if events.height else True
+
+
+@pytest.mark.parametrize("procid", ["9" * 5000, "\u00b2"])  # past int()'s 4300 digits; "²".isdigit() is True
+def test_a_process_id_int_cannot_read_costs_that_field_only(procid: str) -> None:
+    events, rejects = parse(PARSER, f"<34>1 2026-11-29T08:15:02Z host app {procid} ID - msg\n".encode())
+    assert rejects == []
+    assert (row(events)["process.pid"], row(events)["message"]) == (None, "msg")

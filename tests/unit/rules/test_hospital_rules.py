@@ -3,12 +3,14 @@ negative. Correlations are run through the detection service, as in production."
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 import polars as pl
 import pytest
 
@@ -16,6 +18,7 @@ from garde.core.batch import BatchBuilder
 from garde.core.fakes import InMemoryAlertStore
 from garde.core.schema import FIELD_NAMES
 from garde.detect.sigma import SigmaEngine
+from garde.parse.jsonl import JsonLinesParser
 from garde.service.detect import DetectionService
 from garde.settings import Settings
 
@@ -411,6 +414,46 @@ def test_backup_job_with_nothing_backed_up() -> None:
     assert BACKUP_FAILED not in fired([backup_report("Success", "1", "645.0", "17.1")])
     # Another key=value source with a Result field but no backup job type.
     assert fired([{**backup_report("Success", "0", "0", "0"), "JobType": ""}]) == set()
+
+
+def veeam_session(result: int, objects: int, processed: int, transferred: int, job_type: int = 0) -> bytes:
+    """A job session as Get-VBRBackupSession | ConvertTo-Json writes it (enums as numbers, bytes)."""
+    return orjson.dumps(
+        {
+            "JobType": job_type,
+            "JobName": "DPI-SQL-Nightly",
+            "JobId": "5a3c7d1e-8f2b-4c6a-9e1d-2b7f4a6c8e0d",
+            "Id": f"0f6e2d4c-1b3a-4958-8776-{result}{objects}{processed:011d}",
+            "CreationTimeUTC": "/Date(1795917600000)/",
+            "EndTimeUTC": "/Date(1795919412000)/",
+            "Result": result,
+            "State": -1,
+            "Progress": {
+                "ProcessedObjects": objects,
+                "TotalObjects": objects,
+                "ProcessedSize": processed,
+                "TransferedSize": transferred,
+                "Percents": 100,
+            },
+        }
+    )
+
+
+def fired_on_file(data: bytes) -> set[str]:
+    chunks = list(JsonLinesParser().parse(io.BytesIO(data), "/logs/veeam-sessions.json"))
+    assert [r.reason for c in chunks for r in c.rejects] == []
+    service = DetectionService(engine(), InMemoryAlertStore())
+    return {a.rule_id for c in chunks for a in service.process(c.events)}
+
+
+def test_backup_rules_on_veeam_job_sessions_as_json() -> None:
+    assert fired_on_file(veeam_session(result=2, objects=0, processed=0, transferred=0)) == {BACKUP_FAILED}
+    assert fired_on_file(veeam_session(result=0, objects=0, processed=0, transferred=0)) == {BACKUP_EMPTY}
+    assert fired_on_file(veeam_session(result=1, objects=1, processed=0, transferred=0)) == {BACKUP_EMPTY}
+    # Close negatives: a good night, a quiet incremental, a failed replica (not a backup job).
+    assert fired_on_file(veeam_session(result=0, objects=2, processed=644245094400, transferred=18253611008)) == set()
+    assert fired_on_file(veeam_session(result=0, objects=2, processed=644245094400, transferred=0)) == set()
+    assert fired_on_file(veeam_session(result=2, objects=0, processed=0, transferred=0, job_type=1)) == set()
 
 
 def proxy(method: str, category: str) -> dict[str, Any]:
