@@ -58,6 +58,7 @@ def build_app(settings: Settings, *, read_only: bool = False) -> App:
             skip_dir=settings.data_dir,
             limits=read_limits(settings),
             time_fields=settings.json_time_field_list,
+            clock=settings.clock,
         ),
     )
 
@@ -162,6 +163,7 @@ def build_detection(settings: Settings, rule_paths: Sequence[str | Path] | None 
         disabled_rules=admin.rule_settings.disabled_rules(),
         correlator=correlator,
         read_limits=read_limits(settings),
+        clock=settings.clock,
     )
     return Detection(admin, engine, report, service)
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from garde.core.clock import Clock, aware_utc, fixed_clock, system_clock
 
 ENV_PREFIX = "GARDE_"
 
@@ -66,6 +69,22 @@ class Settings(BaseModel):
     correlation_lateness_seconds: int = Field(
         60, ge=0, description="How late (event time) an event may arrive and still count in a Sigma correlation."
     )
+    now: datetime | None = Field(
+        None,
+        description="Pin Garde's clock to this time (ISO 8601, UTC unless a zone is given) for retention, "
+        "year-less timestamps, exclusion expiry and the demo's days: for tests and replays of old logs. "
+        "Unset: the real time.",
+    )
+
+    @field_validator("now")
+    @classmethod
+    def _now_is_utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else aware_utc(value)
+
+    @property
+    def clock(self) -> Clock:
+        """The one clock every service gets from the composition root."""
+        return system_clock if self.now is None else fixed_clock(self.now)
 
     query_timeout_s: float = Field(
         60.0, gt=0, description="Longest a search or SQL query may run before it is stopped (seconds)."

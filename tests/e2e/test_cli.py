@@ -30,14 +30,23 @@ def env() -> dict[str, str]:
     return out
 
 
-def garde(*args: str | Path, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def garde(
+    *args: str | Path, cwd: Path, timeout: float = 60, variables: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``garde`` without the caller's GARDE_* settings, with ``variables`` added."""
     return subprocess.run(
-        [str(GARDE), *map(str, args)], cwd=cwd, env=env(), capture_output=True, text=True, timeout=timeout, check=False
+        [str(GARDE), *map(str, args)],
+        cwd=cwd,
+        env={**env(), **(variables or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
-def ok(*args: str | Path, cwd: Path) -> str:
-    result = garde(*args, cwd=cwd)
+def ok(*args: str | Path, cwd: Path, variables: dict[str, str] | None = None) -> str:
+    result = garde(*args, cwd=cwd, variables=variables)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     return result.stdout
@@ -294,7 +303,7 @@ def test_a_busy_store_is_one_line_error(ingested: Path) -> None:
 
 
 def test_demo(tmp_path: Path) -> None:
-    out = ok("demo", "-d", "demo-data", "--staff", "10", "--days", "1", cwd=tmp_path)
+    out = ok("demo", "-d", "demo-data", "--staff", "10", "--days", "1", "--start", "2026-08-15", cwd=tmp_path)
     assert "DEMO DATA" in out
     numbers = re.search(
         r"Simulated ([\d,]+) log records from (\d+) sources .*; ingested ([\d,]+) \(([\d,]+) new, (\d+) rejected\)", out
@@ -306,16 +315,36 @@ def test_demo(tmp_path: Path) -> None:
     assert ingested == new == simulated
     assert rejected == 0
     assert "Attacks caught:" in out
+    assert re.search(r"False alerts: \d+ records outside any attack", out), out
+    assert re.search(r"Review lists: \d+ records outside any attack, \d+\.\d per 100 EHR audit records", out), out
+    assert "2026-08-15T" in (tmp_path / "demo-data" / "demo" / "logs" / "firewall.log").read_text()
     assert (tmp_path / "demo-data" / "events.duckdb").is_file()
 
 
 def test_demo_live_shows_the_hospital_going_on(tmp_path: Path) -> None:
-    out = ok("demo", "-d", "demo-data", "--staff", "10", "--days", "1", "--live", "5", "--rate", "300", cwd=tmp_path)
+    pinned = {"GARDE_NOW": "2026-11-30T09:00:00+01:00"}  # a Monday morning: the history is Sunday's
+    out = ok(
+        "demo",
+        "-d",
+        "demo-data",
+        "--staff",
+        "10",
+        "--days",
+        "1",
+        "--live",
+        "5",
+        "--rate",
+        "300",
+        cwd=tmp_path,
+        variables=pinned,
+    )
     live = re.search(r"Live: ([\d,]+) records read in \d+ s, (\d+) alerts, (\d+) rejected", out)
     assert live is not None, out
     assert int(live.group(1).replace(",", "")) > 300
     assert live.group(3) == "0"
     assert (tmp_path / "demo-data" / "demo-live" / "logs").is_dir()
+    assert "2026-11-29T" in (tmp_path / "demo-data" / "demo" / "logs" / "firewall.log").read_text()
+    assert "2026-11-30T08:" in (tmp_path / "demo-data" / "demo-live" / "logs" / "firewall.log").read_text()
 
 
 def free_port() -> int:

@@ -97,7 +97,8 @@ def test_hunt_files_writes_timeline_and_safe_report(tmp_path: Path, jsonl: Path)
     assert summary.rstrip(" │").endswith(" 0")
 
 
-def test_rules_tuning_changes_what_a_hunt_reports(tmp_path: Path, jsonl: Path) -> None:
+def test_rules_tuning_changes_what_a_hunt_reports(tmp_path: Path, jsonl: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARDE_NOW", "2026-06-01T12:00:00Z")  # exclusion expiry is judged by Garde's clock
     data = tmp_path / "data"
     garde("rules", "disable", RDP_GUEST, data=data)
     garde(
@@ -111,7 +112,7 @@ def test_rules_tuning_changes_what_a_hunt_reports(tmp_path: Path, jsonl: Path) -
         "--reason",
         "weekly catalogue rebuild",
         "--expires",
-        "2099-01-31",
+        "2026-06-30",
         data=data,
     )
     listed = garde("rules", "exclusions", data=data).stdout
@@ -136,7 +137,7 @@ def test_rules_tuning_changes_what_a_hunt_reports(tmp_path: Path, jsonl: Path) -
         "--reason",
         "r",
         "--expires",
-        "2001-01-01",
+        "2026-05-31",
         data=data,
         check=False,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from garde.core.clock import system_clock
 from garde.settings import ENV_PREFIX, Settings, markdown
 
 
@@ -92,3 +94,13 @@ def test_json_time_fields_are_a_comma_separated_list() -> None:
     assert Settings.from_env(environ={}).json_time_field_list == ()
     s = Settings.from_env(environ={"GARDE_JSON_TIME_FIELDS": " meta.when , ts ,"})
     assert s.json_time_field_list == ("meta.when", "ts")
+
+
+def test_the_clock_is_the_real_time_unless_pinned() -> None:
+    assert Settings.from_env(environ={}).clock is system_clock
+    pinned = Settings.from_env(environ={"GARDE_NOW": "2026-03-29T01:30:00"})  # no zone: UTC
+    assert pinned.clock() == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    paris = Settings.from_env(environ={"GARDE_NOW": "2026-03-29T03:30:00+02:00"})
+    assert paris.clock() == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    with pytest.raises(ValidationError):
+        Settings.from_env(environ={"GARDE_NOW": "yesterday"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -127,9 +127,10 @@ def exclude(
     if not owner.strip() or not reason.strip():
         raise InputError("--owner and --reason must not be empty")
     until = _date(expires) if expires else None
-    if until is not None and until < datetime.now(UTC).date():
+    settings = settings_from(data_dir)
+    if until is not None and until < settings.clock().date():
         raise InputError(f"--expires {until} is in the past")
-    admin = build_rules_admin(settings_from(data_dir))
+    admin = build_rules_admin(settings)
     try:
         saved = admin.rule_settings.add_exclusion(Exclusion(rule_id, where, owner.strip(), reason.strip(), until))
     finally:
@@ -140,12 +141,13 @@ def exclude(
 @rules_app.command()
 def exclusions(data_dir: Path | None = DataDir) -> None:
     """Every exclusion, active or expired."""
-    admin = build_rules_admin(settings_from(data_dir))
+    settings = settings_from(data_dir)
+    admin = build_rules_admin(settings)
     try:
         found = admin.rule_settings.exclusions()
     finally:
         admin.close()
-    today = datetime.now(UTC).date()
+    today = settings.clock().date()
     table = Table(title=f"{len(found)} exclusions", header_style="bold")
     for name in ("id", "rule", "where", "owner", "reason", "created", "expires", "status"):
         table.add_column(name, overflow="fold")

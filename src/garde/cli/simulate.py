@@ -11,10 +11,11 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from garde.cli.events import settings_from
 from garde.core.errors import InputError
 from garde.simulate import SimulationConfig, generate
-from garde.simulate.config import parse_scenarios
-from garde.simulate.live import LiveOptions, LiveStats, run
+from garde.simulate.config import history_start, parse_scenarios
+from garde.simulate.live import LiveOptions, LiveStats, clock_from, run
 from garde.simulate.schedule import parse_pin
 from garde.simulate.send import Sender, open_sender
 
@@ -26,7 +27,7 @@ BANNER = (
 )
 
 
-def _date(text: str | None) -> date | None:
+def parse_start(text: str | None) -> date | None:
     if text is None:
         return None
     try:
@@ -86,7 +87,8 @@ def simulate(
         raise InputError("--first-attack-after must not be negative")
     if attack_interval <= 0:
         raise InputError("--attack-interval must be positive")
-    first_day = _date(start)
+    now = settings_from(None).clock()  # Garde's clock (GARDE_NOW pins it)
+    first_day = parse_start(start) or history_start(now, max(history, 1))
     pins = tuple(parse_pin(text) for text in at)
     if pins and not history:
         raise InputError("--at places scenarios in the back-filled history: give --days too")
@@ -110,7 +112,18 @@ def simulate(
             _history(out, seed, staff, devices, history, first_day, names, pins, demo, follow, sender, rate, quiet)
         if follow:
             _follow(
-                out, seed, staff, devices, names, sender, rate, duration, first_attack_after, attack_interval, quiet
+                out,
+                seed,
+                staff,
+                devices,
+                names,
+                sender,
+                rate,
+                duration,
+                first_attack_after,
+                attack_interval,
+                quiet,
+                now.timestamp(),
             )
     finally:
         if sender is not None:
@@ -188,7 +201,9 @@ def _follow(
     first_attack_after: float,
     attack_interval: float,
     quiet: bool,
+    start: float,
 ) -> None:
+    """Live from ``start`` (epoch seconds; the real time unless Garde's clock is pinned)."""
     config = SimulationConfig(
         out_dir=out, seed=seed, staff=staff, devices=devices, days=1, scenarios=names, write_files=out is not None
     )
@@ -209,7 +224,9 @@ def _follow(
             transient=True,
         ) as bar:
             task = bar.add_task("live", total=None, events=0)
-            stats = run(config, options, sender, on_progress=lambda s: bar.update(task, events=s.total))
+            stats = run(
+                config, options, sender, on_progress=lambda s: bar.update(task, events=s.total), clock=clock_from(start)
+            )
     except KeyboardInterrupt:
         console.print("stopped")
     if not quiet:

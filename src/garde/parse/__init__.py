@@ -7,16 +7,21 @@ Two optional class attributes say more about a parser:
 - ``followable = True``: takes ``start_line`` for a growing file, but cannot be split (FHIR:
   a file may be one JSON document).
 
+A parser that needs "now" (the year of a year-less syslog timestamp, the time of a CSV row that
+has none) reads it from a ``clock`` attribute; :func:`with_clock` gives it Garde's clock.
+
 Built-ins are registered below in sniffing order (most specific first); plugins add theirs under
 the ``garde.parsers`` entry-point group (``name = "package.module:ParserClass"``).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from importlib import import_module
 from importlib.metadata import entry_points
 
+from garde.core.clock import Clock
 from garde.core.errors import InputError, UnknownFormatError
 from garde.core.ports import Parser
 
@@ -65,6 +70,16 @@ def get_parser(name: str, *, time_fields: Sequence[str] = ()) -> Parser:
             return parser
     known = ", ".join(p.name for p in all_parsers())
     raise InputError(f"unknown format {name!r} (known: {known})")
+
+
+def with_clock(parser: Parser, clock: Clock) -> Parser:
+    """The parser reading "now" from ``clock``: a copy for a parser with a ``clock`` attribute
+    (the registered parsers are shared), the parser itself for the others."""
+    if not hasattr(parser, "clock"):
+        return parser
+    clocked = copy.copy(parser)
+    clocked.clock = clock
+    return clocked
 
 
 def detect(head: bytes, filename: str) -> Parser:

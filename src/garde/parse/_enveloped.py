@@ -4,17 +4,14 @@ to read one line."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Iterator
+from datetime import UTC, tzinfo
 from typing import BinaryIO
 
+from garde.core.clock import Clock, system_clock
 from garde.core.ports import ParsedChunk
 from garde.parse._envelope import EnvelopeReader
 from garde.parse._lines import LineParser, parse_lines
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class EnvelopedLineParser:
@@ -22,7 +19,7 @@ class EnvelopedLineParser:
     splittable = True  # line-oriented: parsed in byte ranges (big files) and followed as they grow
     strict_utf8 = False  # True: invalid UTF-8 is a reject, not replaced (structured payloads)
 
-    def __init__(self, *, timezone: tzinfo = UTC, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, *, timezone: tzinfo = UTC, clock: Clock = system_clock) -> None:
         self.timezone = timezone  # for timestamps written without a zone
         self.clock = clock  # "now", for RFC 3164 timestamps that have no year
 

@@ -28,11 +28,12 @@ import csv
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from garde.core.clock import Clock, system_clock
 from garde.core.errors import InputError
 from garde.core.ports import ParsedChunk
 from garde.core.schema import FIELD_NAMES, PROVENANCE_FIELDS
@@ -112,8 +113,9 @@ class CsvParser:
     name = "csv"
     description = "CSV with a header row; columns mapped to the schema by an optional TOML mapping"
 
-    def __init__(self, mapping: CsvMapping | None = None) -> None:
+    def __init__(self, mapping: CsvMapping | None = None, *, clock: Clock = system_clock) -> None:
         self.mapping = mapping or CsvMapping()
+        self.clock = clock  # "now": the time of rows without one, the year of year-less times
 
     def sniff(self, head: bytes, filename: str) -> bool:
         if filename.lower().endswith((".csv", ".tsv")):
@@ -130,16 +132,16 @@ class CsvParser:
         return second.count(delimiter) == header.count(delimiter) or '"' in second
 
     def parse(self, stream: BinaryIO, source: str) -> Iterator[ParsedChunk]:
-        return _CsvReader(self.mapping).run(stream, source)
+        return _CsvReader(self.mapping, self.clock()).run(stream, source)
 
 
 class _CsvReader:
     """The state of one file: its header and which columns feed what."""
 
-    def __init__(self, mapping: CsvMapping) -> None:
+    def __init__(self, mapping: CsvMapping, now: datetime) -> None:
         self.mapping = mapping
         self.zone = mapping.zone()
-        self.now = datetime.now(UTC)
+        self.now = now
         self.header: list[str] = []
         self.delimiter = ","
         self.targets: list[tuple[int, str]] = []

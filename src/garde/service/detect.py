@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -23,6 +22,7 @@ import polars as pl
 
 from garde.core.alerts import Alert, AlertStore, Evidence, Exclusion
 from garde.core.batch import Reject
+from garde.core.clock import Clock, system_clock
 from garde.core.filter_match import filter_mask
 from garde.core.filters import Node, parse_filter
 from garde.core.ports import EventStore
@@ -99,15 +99,15 @@ class DetectionService:
         *,
         disabled_rules: Iterable[str] = (),
         correlator: CorrelationEngine | None = None,
-        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         read_limits: ReadLimits | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.engine = engine
         self.read_limits = read_limits  # for hunts through files
         self.alert_store = alert_store
         self.correlator = correlator or CorrelationEngine(engine.correlations, engine.rules)
         self.disabled = frozenset(disabled_rules)
-        self._today = today
+        self.clock = clock  # "today" for exclusion expiry, "now" for the files a hunt reads
         self._exclusions = [_CompiledExclusion(e, parse_filter(e.where)) for e in exclusions]
         self._info = {r.id: r for r in engine.rules}
         self.stats = DetectionStats()
@@ -162,6 +162,7 @@ class DetectionService:
     ) -> HuntResult:
         """Read files (without storing their events) and hunt through them."""
         tasks, rejects, _ = plan_tasks(paths, force_format)  # reads only the files' first bytes
+        now = self.clock()
         result = HuntResult(files=len({t.path for t in tasks}), rejects=list(rejects))
         if on_planned:
             on_planned(sum(t.size for t in tasks))
@@ -171,7 +172,7 @@ class DetectionService:
         def batches() -> Iterator[pl.DataFrame]:
             for task in tasks:
                 try:
-                    for chunk in parse_task(task, self.read_limits):
+                    for chunk in parse_task(task, self.read_limits, now):
                         result.rejects.extend(chunk.rejects)
                         yield chunk.events
                 except Exception as exc:  # one unreadable file must not end the hunt
@@ -238,7 +239,7 @@ class DetectionService:
             kept = matches.filter(~pl.col("rule_id").is_in(list(self.disabled)))
             self.stats.disabled += matches.height - kept.height
             matches = kept
-        today = self._today()
+        today = self.clock().date()
         active = [c for c in self._exclusions if c.exclusion.active(today)]
         skip: dict[str, set[str]] = {}
         if not active or matches.height == 0:

@@ -16,17 +16,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from garde.core.batch import Reject
+from garde.core.clock import Clock, fixed_clock, system_clock
 from garde.core.errors import GardeError
 from garde.core.ports import EventStore, ParsedChunk
 from garde.core.schema import empty_batch
-from garde.parse import detect, get_parser
+from garde.parse import detect, get_parser, with_clock
 from garde.service.sources import (
     RangeReader,
     ReadLimits,
@@ -69,13 +70,16 @@ Progress = Callable[[int], None]  # called with bytes done since the last call
 BatchHook = Callable[[pl.DataFrame], object]  # called with each parsed batch
 
 
-def parse_task(task: Task, limits: ReadLimits | None = None) -> Iterator[ParsedChunk]:
-    """Run one task's parser; shared by the inline path and the worker processes.
+def parse_task(task: Task, limits: ReadLimits | None = None, now: datetime | None = None) -> Iterator[ParsedChunk]:
+    """Run one task's parser; shared by the inline path and the worker processes. ``now``: the
+    time that year-less timestamps are read against (default: the parser's own clock).
 
     A compressed file that is damaged or expands past ``limits`` ends early: the parser keeps
     what came out before, and the rest of the file is one reject saying why.
     """
     parser = get_parser(task.format, time_fields=task.time_fields)
+    if now is not None:
+        parser = with_clock(parser, fixed_clock(now))
     source = os.path.abspath(task.path)
     with open_source(task.path, limits) as stream:
         if task.end is None:
@@ -90,10 +94,10 @@ def parse_task(task: Task, limits: ReadLimits | None = None) -> Iterator[ParsedC
         yield from parser.parse(buffered, source, start_line=task.start_line)  # type: ignore[call-arg]
 
 
-def _worker(tasks: Any, results: Any, limits: ReadLimits) -> None:
+def _worker(tasks: Any, results: Any, limits: ReadLimits, now: datetime) -> None:
     for index, task in iter(tasks.get, None):
         try:
-            for chunk in parse_task(task, limits):
+            for chunk in parse_task(task, limits, now):
                 results.put(("chunk", index, chunk))
         except Exception as exc:  # a parser bug must not take the whole ingest down
             results.put(("failed", index, f"{type(exc).__name__}: {exc}"))
@@ -154,6 +158,7 @@ class IngestService:
         skip_dir: Path | None = None,
         limits: ReadLimits | None = None,
         time_fields: Sequence[str] = (),
+        clock: Clock = system_clock,
     ) -> None:
         self.store = store
         self.workers = workers or (os.cpu_count() or 1)
@@ -161,6 +166,7 @@ class IngestService:
         self.skip_dir = skip_dir
         self.limits = limits or ReadLimits()
         self.time_fields = tuple(time_fields)  # JSON: the fields holding the event time, tried first
+        self.clock = clock  # "now" for retention and for year-less timestamps
 
     def plan(self, paths: Iterable[str], force_format: str | None = None) -> tuple[list[Task], list[Reject], int]:
         return plan_tasks(paths, force_format, skip_dir=self.skip_dir)
@@ -196,10 +202,11 @@ class IngestService:
         started = time.perf_counter() if started is None else started
         if self.time_fields:
             tasks = [replace(t, time_fields=self.time_fields) for t in tasks]
+        now = self.clock()
         report = report or IngestReport(files=len({t.path for t in tasks}))
         report.bytes += sum(t.size for t in tasks)
         parallel = self.workers > 1 and len(tasks) > 1 and report.bytes >= PARALLEL_MIN_BYTES
-        chunks = self._parallel(tasks) if parallel else self._inline(tasks)
+        chunks = self._parallel(tasks, now) if parallel else self._inline(tasks, now)
         for index, item in chunks:
             if isinstance(item, ParsedChunk):
                 self._take_chunk(report, item)
@@ -215,7 +222,7 @@ class IngestService:
                 progress(tasks[index].size)
         report.events_added += self.store.flush().added
         if self.retention_days:
-            cutoff = (datetime.now(UTC) - timedelta(days=self.retention_days)).date()
+            cutoff = (now - timedelta(days=self.retention_days)).date()
             report.retention_dropped = self.store.drop_before(cutoff)
         report.seconds = time.perf_counter() - started
         return report
@@ -236,21 +243,23 @@ class IngestService:
             for r in rejects:
                 report.rejects_by_reason[_reason_kind(r.reason)] += 1
 
-    def _inline(self, tasks: list[Task]) -> Iterator[tuple[int, ParsedChunk | str | None]]:
+    def _inline(self, tasks: list[Task], now: datetime) -> Iterator[tuple[int, ParsedChunk | str | None]]:
         for index, task in enumerate(tasks):
             try:
-                for chunk in parse_task(task, self.limits):
+                for chunk in parse_task(task, self.limits, now):
                     yield index, chunk
             except Exception as exc:  # a parser bug must not take the whole ingest down
                 yield index, f"{type(exc).__name__}: {exc}"
             yield index, None
 
-    def _parallel(self, tasks: list[Task]) -> Iterator[tuple[int, ParsedChunk | str | None]]:
+    def _parallel(self, tasks: list[Task], now: datetime) -> Iterator[tuple[int, ParsedChunk | str | None]]:
         ctx = mp.get_context("spawn")  # fork would copy the open DuckDB connection's threads
         task_queue: Any = ctx.Queue()
         results: Any = ctx.Queue(maxsize=self.workers * 2)  # bounded: memory stays flat
         n = min(self.workers, len(tasks))
-        procs = [ctx.Process(target=_worker, args=(task_queue, results, self.limits), daemon=True) for _ in range(n)]
+        procs = [
+            ctx.Process(target=_worker, args=(task_queue, results, self.limits, now), daemon=True) for _ in range(n)
+        ]
         for p in procs:
             p.start()
         # Largest first, so one big file does not finish alone at the end.

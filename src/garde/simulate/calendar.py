@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from garde.simulate.config import HOSPITAL_TZ
 from garde.simulate.org import Person
 
-TZ = ZoneInfo("Europe/Paris")
+TZ = HOSPITAL_TZ
 HOUR = 3_600_000
 WARD_CYCLE = (1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0)  # 12-hour shifts, 7 in 14 days
 LAB_CYCLE = (1, 1, 1, 1, 1, 0, 0)

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from garde.core.clock import system_clock
 from garde.core.errors import InputError
 
 MAX_STAFF = 50_000
 MAX_DAYS = 366
 MAX_DEVICES = 40_000
+HOSPITAL_TZ = ZoneInfo("Europe/Paris")  # the demo hospital's local time
+
+
+def history_start(now: datetime, days: int) -> date:
+    """The first of ``days`` simulated days that end yesterday, in the hospital's local time."""
+    return now.astimezone(HOSPITAL_TZ).date() - timedelta(days=days)
 
 
 @dataclass(frozen=True)
@@ -22,7 +30,7 @@ class SimulationConfig:
     staff: int = 1500
     devices: int | None = None  # biomedical devices and printers; None: about one per ten staff
     days: int = 7
-    start: date | None = None  # default: ``days`` days before today (UTC)
+    start: date | None = None  # default: ``days`` days before today (the system clock; callers pass theirs)
     scenarios: tuple[str, ...] = ()
     pins: tuple[tuple[str, datetime], ...] = ()  # scenarios at a chosen local date and time
     first_attack_hour: float | None = None  # pin the first scenario to this local hour of day 0
@@ -30,13 +38,22 @@ class SimulationConfig:
     live_last_day: bool = True  # the newest day goes to the live file name (False: follow mode continues it)
 
     @classmethod
-    def demo(cls, out_dir: Path, staff: int = 300, days: int = 2, seed: int = 1) -> SimulationConfig:
-        """What ``make run`` shows: a short history ending yesterday, every attack scenario, the
-        first of them (password spraying) pinned early on the first morning. Takes a few seconds."""
+    def demo(
+        cls, out_dir: Path, staff: int = 300, days: int = 2, seed: int = 1, start: date | None = None
+    ) -> SimulationConfig:
+        """What ``make run`` shows: a short history (by default ending yesterday), every attack
+        scenario, the first of them (password spraying) pinned early on the first morning. Takes a
+        few seconds."""
         from garde.simulate.scenarios import SCENARIOS
 
         return cls(
-            out_dir=out_dir, seed=seed, staff=staff, days=days, scenarios=tuple(SCENARIOS), first_attack_hour=8.5
+            out_dir=out_dir,
+            seed=seed,
+            staff=staff,
+            days=days,
+            start=start,
+            scenarios=tuple(SCENARIOS),
+            first_attack_hour=8.5,
         )
 
     def validated(self) -> SimulationConfig:
@@ -73,7 +90,7 @@ class SimulationConfig:
     def first_day(self) -> date:
         if self.start is not None:
             return self.start
-        return datetime.now(UTC).date() - timedelta(days=self.days)
+        return history_start(system_clock(), self.days)
 
 
 def parse_scenarios(text: str) -> tuple[str, ...]:

@@ -57,6 +57,13 @@ class LiveStats:
         return sum(self.events_by_source.values())
 
 
+def clock_from(start: float, wall: Callable[[], float] = time.time) -> Callable[[], float]:
+    """A clock (epoch seconds) that reads ``start`` now and then runs with the real time: a live
+    run from a chosen moment, paced like a real one."""
+    offset = start - wall()
+    return lambda: wall() + offset
+
+
 def run(
     config: SimulationConfig,
     options: LiveOptions,

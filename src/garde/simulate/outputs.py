@@ -4,6 +4,7 @@ follow mode, appended and flushed record by record so that ``tail -f`` can follo
 
 from __future__ import annotations
 
+import glob
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -82,3 +83,17 @@ class AppendingFiles:
         for handle in self._handles.values():
             handle.close()
         self._handles.clear()
+
+
+def remove_outputs(log_dir: Path) -> int:
+    """Delete the log files an earlier run left in ``log_dir`` (live and rotated names of the
+    simulated sources only); returns how many. Other files are left alone."""
+    removed = 0
+    if not log_dir.is_dir():
+        return 0
+    for source in SOURCES:
+        for path in (log_dir / source.filename, *log_dir.glob(glob.escape(source.filename) + "-[0-9]*")):
+            if path.is_file():
+                path.unlink()
+                removed += 1
+    return removed

@@ -12,6 +12,7 @@ import polars as pl
 
 from garde.core.alerts import Evidence, Exclusion
 from garde.core.batch import BatchBuilder
+from garde.core.clock import fixed_clock
 from garde.core.fakes import InMemoryAlertStore, InMemoryEventStore
 from garde.core.schema import FIELD_NAMES
 from garde.detect.sigma import SigmaEngine
@@ -156,13 +157,13 @@ def test_correlation_alert_and_silenced_base_rule() -> None:
 
 
 def test_exclusions_and_disabled_rules() -> None:
-    today = date(2027, 1, 15)
     exclusions = [
         Exclusion("aaaaaaaa-0000-0000-0000-000000000001", "host.name:BACKUP-*", "it", "backup rotation job"),
         Exclusion("aaaaaaaa-0000-0000-0000-000000000001", "user.name:old", "it", "expired", date(2027, 1, 1)),
         Exclusion("*", "CommandLine:*quiet* AND host.name:LAB", "it", "lab host"),
     ]
-    service = DetectionService(engine(), InMemoryAlertStore(), exclusions, today=lambda: today)
+    today = fixed_clock(datetime(2027, 1, 15, 9))  # the second exclusion expired on 1 January
+    service = DetectionService(engine(), InMemoryAlertStore(), exclusions, clock=today)
     frame = batch([vss("BACKUP-01"), vss("SRV-FS01", "old"), vss("LAB"), vss("SRV-FS02")])
     alerts = service.process(frame)
     assert sorted(a.host or "" for a in alerts) == ["SRV-FS01", "SRV-FS02"]

@@ -16,6 +16,7 @@ import orjson
 import polars as pl
 import pytest
 
+from garde.core.clock import fixed_clock
 from garde.core.errors import InputError
 from garde.parse import _lines
 from garde.service import ingest as ingest_module
@@ -403,11 +404,12 @@ def test_an_evtx_record_id_above_2_63_does_not_hide_the_file(
 # -- retention, progress -------------------------------------------------------------------------
 
 
-def test_retention_after_ingest(store: DuckDBEventStore, tmp_path: Path) -> None:
-    now = datetime.now(UTC)
+def test_retention_counts_from_the_ingest_clock(store: DuckDBEventStore, tmp_path: Path) -> None:
+    now = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # a pinned "now", far from today's date
     lines = [orjson.dumps({"@timestamp": (now - timedelta(days=d)).isoformat(), "n": d}) for d in (40, 31, 10, 1, 0)]
     (tmp_path / "a.jsonl").write_bytes(b"\n".join(lines))
-    report = IngestService(store, workers=1, retention_days=30).run([str(tmp_path / "a.jsonl")])
+    service = IngestService(store, workers=1, retention_days=30, clock=fixed_clock(now))
+    report = service.run([str(tmp_path / "a.jsonl")])
     assert report.events_added == 5
     assert report.retention_dropped == 2
     assert sorted(store.query("SELECT n FROM (SELECT original::JSON->>'n' AS n FROM events)").get_column("n")) == [
@@ -415,6 +417,22 @@ def test_retention_after_ingest(store: DuckDBEventStore, tmp_path: Path) -> None
         "1",
         "10",
     ]
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["inline", "worker processes"])
+def test_year_less_syslog_takes_its_year_from_the_ingest_clock(
+    store: DuckDBEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    for host in ("ws1", "ws2"):  # two files, so that the parallel path has two tasks
+        lines = f"<34>Dec 31 23:59:00 {host} su: new year's eve\n<34>Jan  1 00:01:00 {host} su: hi\n"
+        (tmp_path / f"{host}.log").write_text(lines)
+    if parallel:
+        monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    service = IngestService(store, workers=2 if parallel else 1, clock=fixed_clock(datetime(2025, 1, 1, 0, 30)))
+    assert service.run([str(tmp_path)]).events_added == 4
+    stamps = store.query('SELECT DISTINCT "@timestamp" AS t FROM events ORDER BY 1').get_column("t").to_list()
+    # Read on 1 January 2025, "Dec 31" is last year's; "Jan  1" is today.
+    assert [t.isoformat() for t in stamps] == ["2024-12-31T23:59:00+00:00", "2025-01-01T00:01:00+00:00"]
 
 
 def test_progress_adds_up_to_the_planned_bytes(store: DuckDBEventStore, tmp_path: Path) -> None:
@@ -466,9 +484,9 @@ def test_parallel_gives_exactly_the_inline_events(
         used: list[int] = []
         real_parallel = IngestService._parallel
 
-        def spy(self: IngestService, tasks: list[object]) -> Iterator[object]:
+        def spy(self: IngestService, tasks: list[object], now: datetime) -> Iterator[object]:
             used.append(len(tasks))
-            yield from real_parallel(self, tasks)  # type: ignore[arg-type]
+            yield from real_parallel(self, tasks, now)  # type: ignore[arg-type]
 
         monkeypatch.setattr(IngestService, "_parallel", spy)
         parallel = IngestService(parallel_store, workers=2).run([str(folder)])

@@ -170,7 +170,10 @@ def test_cli_send_backfill_over_tcp(tcp_server: _TcpServer) -> None:
     assert len(tcp_server.received) > 500
 
 
-def test_cli_follow_with_rate_and_duration(tmp_path: Path, tcp_server: _TcpServer) -> None:
+def test_cli_follow_with_rate_and_duration(
+    tmp_path: Path, tcp_server: _TcpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GARDE_NOW", "2026-11-24T10:00:00+01:00")  # the live hospital starts then
     port = tcp_server.server_address[1]
     result = CliRunner().invoke(
         app,
@@ -198,6 +201,7 @@ def test_cli_follow_with_rate_and_duration(tmp_path: Path, tcp_server: _TcpServe
     _wait_for(lambda: len(tcp_server.received) >= 400)
     assert 400 <= len(tcp_server.received) <= 700
     assert (tmp_path / "labels-live.jsonl").is_file()
+    assert b" 2026-11-24T09:" in tcp_server.received[0]
 
 
 def _closed_port() -> int:

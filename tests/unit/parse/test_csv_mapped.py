@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textlog_cases import BAD_INPUT_CASES, SAMPLE_FILES, BadInput, original, parse, pick, row
 
+from garde.core.clock import fixed_clock, system_clock
 from garde.core.errors import InputError
+from garde.parse import get_parser, with_clock
 from garde.parse.csv_mapped import CsvMapping, CsvParser
 
 # An EHR access report as a French hospital exports it: semicolons, BOM, CRLF, local time.
@@ -79,6 +81,15 @@ def test_separate_date_and_time_columns_are_joined() -> None:
 def test_no_time_column_means_dated_when_taken_in() -> None:
     events, _ = parse(CsvParser(), b"user,host\nalice,ws1\n")
     assert row(events)["@timestamp"] == row(events)["event.ingested"]
+
+
+def test_ingest_gives_its_clock_to_the_parser() -> None:
+    now = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    shared = get_parser("csv")
+    clocked = with_clock(shared, fixed_clock(now))
+    assert clocked.clock() == now  # type: ignore[attr-defined]  # the year of year-less times
+    assert shared is not clocked  # the registered parser keeps the system clock
+    assert get_parser("csv").clock is system_clock  # type: ignore[attr-defined]
 
 
 def test_mapped_int_fields_are_converted_or_nulled() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from simhelpers import small_config
+from simhelpers import FRIDAY, small_config
 from typer.testing import CliRunner
 
 from garde.cli import app
@@ -103,7 +103,7 @@ def test_cli_needs_a_destination() -> None:
 def test_demo_configuration_is_quick_and_has_every_attack(tmp_path: Path) -> None:
     from garde.simulate import SimulationConfig
 
-    result = generate(SimulationConfig.demo(tmp_path, staff=60, days=1))
+    result = generate(SimulationConfig.demo(tmp_path, staff=60, days=1, start=FRIDAY))
     assert {s["scenario"] for s in result.scenarios} == set(SCENARIOS)
     assert result.label_file is not None
     assert result.label_file.is_file()
@@ -176,8 +176,20 @@ def test_bad_pins_are_refused(tmp_path: Path, pin: str) -> None:
 
 def test_cli_demo_preset(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        app, ["simulate", "--demo", "--staff", "40", "--days", "1", "--out", str(tmp_path), "-q"]
+        app,
+        ["simulate", "--demo", "--staff", "40", "--days", "1", "--start", "2026-03-29", "--out", str(tmp_path), "-q"],
     )
     assert result.exit_code == 0, result.output
     labels = (tmp_path / "labels.jsonl").read_bytes().splitlines()
     assert {orjson.loads(line)["scenario"] for line in labels} == set(SCENARIOS)
+
+
+def test_cli_history_ends_yesterday_by_garde_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 00:30 in Paris on 1 January is still 31 December in UTC: "yesterday" is the hospital's.
+    monkeypatch.setenv("GARDE_NOW", "2026-12-31T23:30:00Z")
+    result = CliRunner().invoke(app, ["simulate", "--staff", "20", "--days", "2", "--out", str(tmp_path), "-q"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "logs").glob("windows-security.ndjson*")) == [
+        "windows-security.ndjson",  # the last day, 31 December
+        "windows-security.ndjson-20261230",
+    ]

@@ -9,7 +9,7 @@ import orjson
 from simhelpers import small_config
 
 from garde.simulate.live import LiveOptions, run
-from garde.simulate.outputs import AppendingFiles
+from garde.simulate.outputs import AppendingFiles, remove_outputs
 from garde.simulate.send import as_json, as_syslog
 from garde.simulate.sources import SOURCE_BY_NAME, Sink, sim_id_of
 
@@ -118,3 +118,11 @@ def test_live_attacks_keep_coming_one_per_interval(tmp_path: Path) -> None:
     assert names[:3] == ["password_spray", "ehr_snooping", "backup_failure"]
     assert names[3] == "password_spray"  # the cycle starts again
     assert names.count("backup_failure") == 1  # an ongoing failure is not injected twice
+
+
+def test_an_earlier_runs_log_files_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    for name in ("firewall.log", "firewall.log-20261123", "ehr-auditevent.ndjson-20261124", "notes.txt"):
+        (tmp_path / name).write_text("x\n")
+    assert remove_outputs(tmp_path) == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert remove_outputs(tmp_path / "missing") == 0

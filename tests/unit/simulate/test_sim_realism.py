@@ -5,13 +5,15 @@ The shared run covers a Friday and a Saturday for a 120-staff hospital."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
-from simhelpers import FRIDAY, Records
+from simhelpers import FRIDAY, Records, small_config
 
+from garde.simulate import generate
 from garde.simulate.org import build_org
 
 TZ = ZoneInfo("Europe/Paris")
@@ -194,3 +196,18 @@ def test_celebrity_records_are_flagged_and_opened_by_their_care_team_too(hospita
     assert benign["V"] > 0  # the ward treating the celebrity opens the record every day
     assert snooping["V"] > 0
     assert snooping["R"] > 0  # a colleague's record is restricted
+
+
+def test_break_the_glass_in_the_er_is_for_arrivals_not_for_the_wards_celebrities(tmp_path: Path) -> None:
+    # The ER forces open the chart of a patient who just arrived; a celebrity already in a ward is
+    # not one. (This seed and day once had an ER physician break the glass into one: a false
+    # "snooping" alert on normal activity.)
+    result = generate(small_config(tmp_path, seed=3, staff=60, days=1, start=date(2026, 5, 19), scenarios=()))
+    btg = [
+        rec
+        for path in result.files["ehr_fhir"]
+        for rec in map(orjson.loads, path.read_bytes().splitlines())
+        if rec.get("purposeOfEvent") and rec["purposeOfEvent"][0]["coding"][0]["code"] == "BTG"
+    ]
+    assert btg  # the ER still breaks the glass
+    assert [rec["id"] for rec in btg if rec["entity"][0].get("securityLabel")] == []

@@ -177,6 +177,9 @@ class CorrelationEngine:
         relevant = matches.filter(pl.col("rule_id").is_in(list(self.rule_ids))) if matches.height else matches
         if relevant.height:
             rows = relevant.select("rule_id", "event.id").join(batch, on="event.id", how="inner")
+            # In event-time order: within one batch, lateness must not depend on row order (a hunt
+            # batch may hold two days; an event of the second day first made the first day "late").
+            rows = rows.sort("@timestamp", maintain_order=True)
             values = _field_values(rows, self._fields)
             times = _micros(rows["@timestamp"])
             rule_ids = rows["rule_id"].to_list()
@@ -198,6 +201,8 @@ class CorrelationEngine:
                     if spec.value_field and value is None:
                         continue  # value_count counts present values only
                     group = self._group(spec, key)
+                    if key in touched and group.entries and t - spec.span_us - self.lateness_us > group.entries[0][0]:
+                        hits.extend(self._fire(spec, key, group))  # before this entry pushes the window on
                     entry = (t, self._next(), event_ids[i], rule_id, value, paths[i], positions[i])
                     if self._add(spec, group, entry):
                         touched[key] = group

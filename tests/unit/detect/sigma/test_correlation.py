@@ -170,6 +170,16 @@ def test_fires_once_per_burst_then_stays_quiet_for_a_timespan() -> None:
     assert len(later) == 1
 
 
+def test_one_batch_is_taken_in_time_order_whatever_its_row_order() -> None:
+    # A hunt joins a day's events with the next day's in one batch, and rows come in any order:
+    # a burst must not be judged "late" against a later event of the same batch. (The demo
+    # missed its VPN takeover when the victim's next-day session came first in the batch.)
+    run = Runner(EVENT_COUNT, lateness=timedelta(0))
+    hits = run.feed([security(4625, 60 * 26), security(4625, 0), security(4625, 1), security(4625, 2)])
+    assert [(h.first, h.last) for h in hits] == [(T0, T0 + timedelta(minutes=2))]
+    assert run.correlator.stats.late == 0
+
+
 def test_too_late_events_are_counted_not_used() -> None:
     run = Runner(EVENT_COUNT, lateness=timedelta(0))
     run.feed([security(4625, 60)])
