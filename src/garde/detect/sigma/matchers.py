@@ -97,7 +97,7 @@ def _on_distinct(values: pl.Series, atom: Atom) -> BoolArray:
         raise ValueError(f"unknown atom kind {atom.kind}")
     if len(matched) == 0:
         return np.zeros(len(values), dtype=np.bool_)
-    return values.is_in(matched).fill_null(False).to_numpy()
+    return values.is_in(matched.implode()).fill_null(False).to_numpy()
 
 
 def _in_network(text: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import warnings
 
 import pytest
 from helpers import matched_rows, sysmon
@@ -214,6 +215,20 @@ def test_cidr() -> None:
         sysmon(3, DestinationIp="not-an-ip"),
     ]
     assert matched_rows(r, events) == [0, 2]
+
+
+def test_cidr_and_comparisons_raise_no_polars_deprecation() -> None:
+    # Polars warns from inside its engine, where filterwarnings=error cannot fail the test: record it.
+    cidr = rule(
+        "  sel:\n    DestinationIp|cidr: '10.0.0.0/8'\n  condition: sel",
+        "product: windows\n  category: network_connection",
+    )
+    count = rule("  sel:\n    Count|gt: 10\n  condition: sel")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert matched_rows(cidr, [sysmon(3, DestinationIp="10.1.2.3"), sysmon(3)]) == [0]
+        assert matched_rows(count, [proc(Count="11"), proc(Count="9")]) == [0]
+    assert [str(w.message) for w in seen] == []
 
 
 @pytest.mark.parametrize(("modifier", "expected"), [("gt", [2]), ("gte", [1, 2]), ("lt", [0]), ("lte", [0, 1])])
