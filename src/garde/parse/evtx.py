@@ -31,6 +31,7 @@ from garde.parse._evtx_layout import (
     judge_file_header,
     read_full,
 )
+from garde.parse._json import TOO_DEEP, too_deep
 from garde.parse.timestamps import parse_iso
 from garde.parse.windows import schema_fields, winlog_original
 
@@ -206,7 +207,11 @@ class EvtxParser:
         position = record.get("event_record_id") or ordinal
         raw_bytes = raw.encode()
         try:
-            system, data = flatten_event(orjson.loads(raw))
+            doc = orjson.loads(raw)
+            if too_deep(raw_bytes, doc):  # the walk below recurses: a hostile template costs its record only
+                builder.reject(position, f"EVTX record {TOO_DEEP}", raw_bytes)
+                return
+            system, data = flatten_event(doc)
         except (orjson.JSONDecodeError, AttributeError, TypeError) as exc:
             builder.reject(position, f"EVTX record not renderable: {exc}", raw_bytes)
             return

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from evtx import PyEvtxParser
 
-from garde.core.batch import Reject
+from garde.core.batch import BatchBuilder, Reject
 from garde.core.schema import EVENT_SCHEMA
 from garde.parse.evtx import MAGIC, EvtxParser
 
@@ -381,3 +381,19 @@ def test_a_damaged_header_and_first_chunk_still_give_the_other_chunks(
         (0, "EVTX file header damaged: its signature or sizes are wrong; its chunks are read"),
         (HEADER, "EVTX chunk damaged: chunk 0 (bytes 4,096 to 69,631) has no chunk signature: its records are lost"),
     ]
+
+
+def test_a_record_nested_too_deep_is_rejected_alone() -> None:
+    # A crafted template can render to deeply nested JSON; the flattening walk recurses, so the
+    # record is refused before it, with its position, and its neighbours are kept.
+    system = {"EventID": 4624, "TimeCreated": {"#attributes": {"SystemTime": "2026-03-01T10:00:00Z"}}}
+    fine = orjson.dumps({"Event": {"System": system, "EventData": {"TargetUserName": "jdupont"}}}).decode()
+    deep = '{"N":' * 1000 + '"x"' + "}" * 1000  # within orjson's 1,024 levels, beyond Python's recursion
+    hostile = '{"Event": {"System": ' + orjson.dumps(system).decode() + ', "UserData": ' + deep + "}}"
+    builder = BatchBuilder("evtx", "hostile.evtx")
+    EvtxParser.add_record(builder, {"data": fine, "event_record_id": 1}, 1)
+    EvtxParser.add_record(builder, {"data": hostile, "event_record_id": 2}, 2)
+    EvtxParser.add_record(builder, {"data": fine, "event_record_id": 3}, 3)
+    events, rejects = builder.build()
+    assert events.height == 2
+    assert [(r.position, r.reason) for r in rejects] == [(2, "EVTX record JSON nested deeper than 100 levels")]
